@@ -16,7 +16,10 @@ The course's two models over word embeddings e<t> (`<pad>` masked):
 "The food was not good" and "The food was good" differ in the average only by e("not"), which
 cannot push "not good" negative and "not bad" positive at once; the LSTM reads "not" first and
 can flip what follows. Both can start from pretrained word vectors (`embeddings`: a word2vec
-text file, e.g. from `seqkeras.embeddings`), the course's transfer learning.
+text file, e.g. from `seqkeras.embeddings`), the course's transfer learning: the vocabulary then
+holds every pretrained word, so that a word the labeled reviews never use still has its vector.
+With `unseen_word_share`, part of the sentiment words is kept out of the labeled reviews and
+`data["unseen"]` holds reviews built from those words only, to measure that transfer.
 """
 
 from typing import ClassVar
@@ -25,7 +28,7 @@ import keras
 import numpy as np
 
 from seqkeras import layers
-from seqkeras.datasets.sentiment import KINDS, sentiment_reviews
+from seqkeras.datasets.sentiment import KINDS, sentiment_reviews, sentiment_words, split_words
 from seqkeras.errors import SeqKerasError
 from seqkeras.runtime.labeling import ClassificationPreprocessor, Classifier
 from seqkeras.tasks import register
@@ -55,9 +58,7 @@ def build_model(config, vocabulary, num_classes, length, name="sentiment"):
         )
     tokens = keras.Input((length,), dtype="int32", name="tokens")
     if config["embeddings"]:
-        from seqkeras.embeddings import KeyedVectors
-
-        embedding = KeyedVectors.load_word2vec_format(config["embeddings"]).embedding_layer(
+        embedding = _pretrained_vectors(config).embedding_layer(
             vocabulary.tokens,
             trainable=config["train_embeddings"],
             mask_zero=True,
@@ -82,6 +83,12 @@ def build_model(config, vocabulary, num_classes, length, name="sentiment"):
     return model
 
 
+def _pretrained_vectors(config):
+    from seqkeras.embeddings import KeyedVectors
+
+    return KeyedVectors.load_word2vec_format(config["embeddings"])
+
+
 @register("sentiment")
 class SentimentTask(Task):
     """Classifies short reviews as positive or negative with an LSTM or averaged embeddings.
@@ -89,6 +96,9 @@ class SentimentTask(Task):
     Config (`defaults`; `smoke_config` in smoke mode):
         train_size, validation_size, test_size: the splits of `sentiment_reviews`.
         max_words: sentiment words per polarity (None: all of the lexicon's).
+        unseen_word_share: the share of each polarity's words kept out of the train,
+            validation and test reviews; `data["unseen"]` (`test_size` reviews) uses only
+            them (0: no such split).
         max_length: the most words per review (the model's steps).
         model: `"rnn"` (LSTM) or `"average"` (the averaged-embedding baseline).
         embeddings: a word2vec text file of pretrained vectors, or None to learn them.
@@ -110,6 +120,7 @@ class SentimentTask(Task):
         "validation_size": 1_000,
         "test_size": 2_000,
         "max_words": None,
+        "unseen_word_share": 0.0,
         "max_length": 30,
         "model": "rnn",
         "embeddings": None,
@@ -137,22 +148,31 @@ class SentimentTask(Task):
     # Hooks -------------------------------------------------------------------------------
 
     def make_dataset(self):
-        """{"train", "validation", "test"}: lists of `SentimentExample`."""
+        """{"train", "validation", "test"[, "unseen"]}: lists of `SentimentExample`."""
         c = self.config
         sizes = (c["train_size"], c["validation_size"], c["test_size"])
-        examples = sentiment_reviews(sum(sizes), seed=c["seed"], max_words=c["max_words"])
+        splits = [
+            split_words(words, c["unseen_word_share"]) for words in sentiment_words(c["max_words"])
+        ]
+        seen, unseen = ([split[i] for split in splits] for i in (0, 1))
+        examples = sentiment_reviews(sum(sizes), seed=c["seed"], words=seen)
         first, second = sizes[0], sizes[0] + sizes[1]
-        return {
+        data = {
             "train": examples[:first],
             "validation": examples[first:second],
             "test": examples[second:],
         }
+        if c["unseen_word_share"]:
+            data["unseen"] = sentiment_reviews(c["test_size"], seed=c["seed"] + 1, words=unseen)
+        return data
 
     def build_preprocessor(self, examples):
+        """The vocabulary of the `examples`, and of the pretrained vectors if there are any."""
+        texts = [example.text for example in examples]
+        if self.config["embeddings"]:
+            texts += _pretrained_vectors(self.config).index_to_key
         return ClassificationPreprocessor.fit(
-            [example.text for example in examples],
-            [example.label for example in examples],
-            self.config["max_length"],
+            texts, [example.label for example in examples], self.config["max_length"]
         )
 
     def build_model(self):

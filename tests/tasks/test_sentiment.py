@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from seqkeras import SeqKerasError, cli, runtime
-from seqkeras.embeddings import KeyedVectors
+from seqkeras.datasets.sentiment import review_corpus
+from seqkeras.embeddings import KeyedVectors, SkipGram
 from seqkeras.runtime.labeling import ClassificationBundle
 from seqkeras.tasks.sentiment import SentimentTask, build_model
+from seqkeras.text.tokenizers import WordTokenizer
 
 TEXTS = ["The food was not good .", "The staff was never rude .", "The coffee was excellent ."]
 
@@ -73,6 +75,39 @@ def test_pretrained_vectors_initialize_the_embedding(task, tmp_path):
     for word, vector in zip(words, vectors):
         if word in vocabulary:
             np.testing.assert_allclose(matrix[vocabulary.encode([word])[0]], vector, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def pretrained_vectors(tmp_path_factory):
+    """Skip-gram vectors of unlabeled reviews that use every sentiment word (smoke's 15 each)."""
+    tokenizer = WordTokenizer(lowercase=True)
+    corpus = review_corpus(3000, seed=5, max_words=SentimentTask.smoke_config["max_words"])
+    skip_gram = SkipGram(vector_size=16, window=5, min_count=1, batch_size=1024, seed=1)
+    skip_gram.fit([tokenizer.tokenize(review) for review in corpus], epochs=5, verbose=0)
+    path = tmp_path_factory.mktemp("vectors") / "reviews.vec"
+    skip_gram.wv.save_word2vec_format(path)
+    return path
+
+
+def test_frozen_pretrained_vectors_transfer_to_words_never_seen_labeled(pretrained_vectors):
+    config = {"model": "average", "unseen_word_share": 0.5, "epochs": 4}
+    learned = SentimentTask(config, smoke=True)
+    frozen = SentimentTask(
+        {**config, "embeddings": str(pretrained_vectors), "train_embeddings": False}, smoke=True
+    )
+    unseen = [example for example in learned.data["unseen"] if example.kind == "plain"]
+    assert len(unseen) > 50 and frozen.data["unseen"] == learned.data["unseen"]
+    labeled_words = {w for e in learned.data["train"] for w in e.text.lower().split()}
+    assert all(set(e.text.lower().split()) - labeled_words for e in unseen)
+    for task in (learned, frozen):
+        task.fit(verbose=0)
+        assert task.evaluate(task.data["test"])["accuracy_plain"] > 0.9
+    # Without transfer an unseen word is <unk>: a coin toss; with it, its vector tells.
+    assert learned.evaluate(unseen)["accuracy"] < 0.7
+    assert frozen.evaluate(unseen)["accuracy"] > 0.9
+    assert set(frozen.preprocessor.text.vocabulary.tokens) >= {
+        w for e in unseen for w in e.text.lower().split()
+    }
 
 
 def test_unknown_model_kind_and_bad_inputs(task):
