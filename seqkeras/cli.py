@@ -224,6 +224,33 @@ def predict_command(args):
     return 0
 
 
+def serve_command(args):
+    from seqkeras import runtime
+    from seqkeras.serve import make_server
+
+    bundle = runtime.load(args.bundle, backend=args.backend)
+    server = make_server(
+        bundle,
+        args.host,
+        args.port,
+        max_body_bytes=args.max_body_bytes,
+        max_inputs=args.max_inputs,
+        verbose=not args.quiet,
+    )
+    host, port = server.server_address[:2]
+    print(
+        f"serving {args.bundle} ({bundle.task}, {args.backend}) on http://{host}:{port}/v1/predict"
+    )
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="seqkeras", description="Classic sequence models.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -274,6 +301,22 @@ def main(argv=None):
     generation.add_argument("--seed", type=int, help="random seed (reproducible output)")
     generation.add_argument("--max-len", type=int, help="most tokens generated per text")
     predict_parser.set_defaults(run=predict_command)
+
+    from seqkeras.serve import MAX_BODY_BYTES, MAX_INPUTS
+
+    serve_parser = commands.add_parser("serve", help="serve a bundle over HTTP (no TensorFlow)")
+    serve_parser.add_argument("bundle", help="bundle folder")
+    serve_parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve_parser.add_argument("--port", type=int, default=8080, help="port (0: any free one)")
+    serve_parser.add_argument("--backend", choices=("onnx", "tflite"), default="onnx")
+    serve_parser.add_argument(
+        "--max-body-bytes", type=int, default=MAX_BODY_BYTES, help="largest request body"
+    )
+    serve_parser.add_argument(
+        "--max-inputs", type=int, default=MAX_INPUTS, help="most inputs per request"
+    )
+    serve_parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    serve_parser.set_defaults(run=serve_command)
 
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
