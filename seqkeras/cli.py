@@ -6,6 +6,8 @@
     seqkeras predict BUNDLE INPUT.npy... [--backend onnx|tflite] [--graph NAME]
     seqkeras predict GENERATION_BUNDLE [PREFIX...] [--num N] [--temperature T] [--top-k K]
                      [--top-p P] [--seed S] [--max-len L]
+    seqkeras predict CAPTION_BUNDLE IMAGE.png... [--beam-width B] [--alpha A]
+    seqkeras predict ACTIVITY_BUNDLE CLIP.npy...      (one (frames, 18) keypoint clip each)
 
 `demo` is the main job: it trains the date-translation model (attention encoder-decoder),
 reports held-out exact match, exports it to TFLite and ONNX, translates through LiteRT and ONNX
@@ -14,7 +16,8 @@ Runtime without TensorFlow, and prints translations, parity and latency next to 
 config.json, history.json). `export` turns a folder with a `model.keras` into a bundle (for a
 trained task: its inference graphs and preprocessor). `predict` runs a bundle through
 `seqkeras.runtime` (no TensorFlow): on NumPy arrays, or, for a language model's bundle,
-generating texts from optional prefixes.
+generating texts from optional prefixes, or, for a caption bundle, describing PNG images
+(`seqkeras.runtime.images`; `save_png` writes a generated scene to try).
 """
 
 import argparse
@@ -23,13 +26,15 @@ import os
 import sys
 import time
 
+import numpy as np
+
+from seqkeras.errors import SeqKerasError
+
 DEMO_INPUTS = ("Saturday 9 May 2018", "3 mars 2021", "09/05/18", "le 14 juillet 1989")
 
 
 def translatable(task, text):
     """Whether the model's vocabulary covers `text` (a smoke-size model sees few characters)."""
-    from seqkeras.errors import SeqKerasError
-
     try:
         task.preprocessor.encode_sources([text])
     except SeqKerasError:
@@ -39,7 +44,6 @@ def translatable(task, text):
 
 def demo(args):
     from seqkeras import runtime
-    from seqkeras.errors import SeqKerasError
     from seqkeras.tasks.dates import DatesTask
 
     task = DatesTask(
@@ -136,21 +140,10 @@ def print_bundle_table(path):
 
 
 def median_ms(call, calls):
-    import statistics
-
-    call()
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    return float(np.median(call_times(call, calls))) * 1000
 
 
 def export_command(args):
-    import numpy as np
-
-    from seqkeras.errors import SeqKerasError
     from seqkeras.saving import load_model
 
     model_path = os.path.join(args.dir, "model.keras")
@@ -187,10 +180,7 @@ def export_command(args):
 
 
 def predict_command(args):
-    import numpy as np
-
     from seqkeras import runtime
-    from seqkeras.errors import SeqKerasError
 
     loaded = runtime.load(args.bundle, backend=args.backend)
     if isinstance(loaded, runtime.GenerationBundle):
@@ -204,10 +194,21 @@ def predict_command(args):
         outputs = [loaded.generate(args.num, prefix, **sampling) for prefix in args.inputs or [""]]
         print(json.dumps({"outputs": outputs}, ensure_ascii=False))
         return 0
-    # These take their inputs as given: texts, or WAV file paths for speech.
+    # These take their inputs as given: texts, WAV file paths for speech, or .npy keypoint
+    # clip paths for frame classification (a ClassificationBundle subclass).
     listed_bundles = (runtime.TaggingBundle, runtime.ClassificationBundle, runtime.SpeechBundle)
     if isinstance(loaded, listed_bundles) and args.graph is None:
         print(json.dumps({"outputs": loaded.predict(args.inputs)}, ensure_ascii=False))
+        return 0
+    # Translation bundles take texts; caption bundles PNG or .npy image files.
+    if isinstance(loaded, runtime.Seq2SeqBundle) and args.graph is None:
+        inputs = args.inputs
+        if isinstance(loaded, runtime.CaptionBundle):
+            from seqkeras.runtime.images import read_images
+
+            inputs = read_images(args.inputs, loaded.preprocessor.image_shape)
+        outputs = loaded.predict(inputs, beam_width=args.beam_width, alpha=args.alpha)
+        print(json.dumps({"outputs": outputs}, ensure_ascii=False))
         return 0
     if not args.inputs:
         raise SeqKerasError("predict: give one .npy file per model input.")
@@ -222,6 +223,59 @@ def predict_command(args):
         outputs = {"output": outputs}
     print(json.dumps({name: np.asarray(value).tolist() for name, value in outputs.items()}))
     return 0
+
+
+def synthetic_input(spec, batch, length, rng):
+    """An input for `spec`: `batch` rows, `length` for other free dimensions; ids are 0, floats
+    standard normal."""
+    shape = [
+        batch if index == 0 else length if dim is None else dim
+        for index, dim in enumerate(spec.shape)
+    ]
+    if spec.dtype.startswith(("int", "uint", "bool")):
+        return np.zeros(shape, spec.dtype)
+    return rng.standard_normal(shape).astype(spec.dtype)
+
+
+def bench_command(args):
+    from seqkeras import runtime
+    from seqkeras.runtime.bundle import read_manifest
+
+    for option in ("calls", "batch", "length"):
+        if getattr(args, option) < 1:
+            raise SeqKerasError(f"--{option} must be at least 1, got {getattr(args, option)}.")
+    manifest = read_manifest(args.bundle)
+    formats = sorted({fmt for graph in manifest["graphs"].values() for fmt in graph["artifacts"]})
+    backends = args.backend.split(",") if args.backend else formats
+    rng = np.random.default_rng(0)
+    print(
+        f"{'backend':8} {'graph':10} {'inputs':34} {'median ms':>10} {'p90 ms':>8} {'calls/s':>9}"
+    )
+    for backend in backends:
+        bundle = runtime.load(args.bundle, backend=backend, num_threads=args.threads)
+        for name, graph in bundle.graphs.items():
+            feeds = {
+                spec.name: synthetic_input(spec, args.batch, args.length, rng)
+                for spec in graph.inputs
+            }
+            times = call_times(lambda graph=graph, feeds=feeds: graph.predict(feeds), args.calls)
+            median, p90 = np.percentile(times, [50, 90]) * 1000
+            shapes = ", ".join("x".join(map(str, feed.shape)) for feed in feeds.values())
+            print(
+                f"{backend:8} {name:10} {shapes:34} {median:10.3f} {p90:8.3f} {1000 / median:9.1f}"
+            )
+    return 0
+
+
+def call_times(call, calls):
+    """Seconds per call of `calls` calls, after one warm-up call."""
+    call()
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return np.array(times)
 
 
 def serve_command(args):
@@ -289,7 +343,8 @@ def main(argv=None):
         "inputs",
         nargs="*",
         help=".npy file per model input; prefixes for a generation bundle; texts for a "
-        "tagging or classification bundle",
+        "tagging, classification or translation bundle; PNG or .npy images for a caption "
+        "bundle; .npy (frames, features) clips for an activity bundle",
     )
     predict_parser.add_argument("--backend", choices=("onnx", "tflite"), default="onnx")
     predict_parser.add_argument("--graph", help="graph of a multi-graph bundle")
@@ -300,6 +355,9 @@ def main(argv=None):
     generation.add_argument("--top-p", type=float, help="sample within the nucleus of mass p")
     generation.add_argument("--seed", type=int, help="random seed (reproducible output)")
     generation.add_argument("--max-len", type=int, help="most tokens generated per text")
+    seq2seq = predict_parser.add_argument_group("translation and caption bundles")
+    seq2seq.add_argument("--beam-width", type=int, help="1 = greedy (default: the bundle's)")
+    seq2seq.add_argument("--alpha", type=float, help="length normalization (the bundle's)")
     predict_parser.set_defaults(run=predict_command)
 
     from seqkeras.serve import MAX_BODY_BYTES, MAX_INPUTS
@@ -318,9 +376,19 @@ def main(argv=None):
     serve_parser.add_argument("--quiet", action="store_true", help="do not log each request")
     serve_parser.set_defaults(run=serve_command)
 
+    bench_parser = commands.add_parser(
+        "bench", help="latency of each graph of a bundle (no TensorFlow)"
+    )
+    bench_parser.add_argument("bundle", help="bundle folder")
+    bench_parser.add_argument("--backend", help="onnx, tflite or both (default: those present)")
+    bench_parser.add_argument("--calls", type=int, default=50, help="timed calls per graph")
+    bench_parser.add_argument("--batch", type=int, default=1, help="rows per call")
+    bench_parser.add_argument("--length", type=int, default=32, help="size of free dimensions")
+    bench_parser.add_argument("--threads", type=int, help="engine threads (its default)")
+    bench_parser.set_defaults(run=bench_command)
+
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    from seqkeras.errors import SeqKerasError
 
     try:
         return args.run(args)

@@ -1,7 +1,11 @@
+import json
+import re
+
 import numpy as np
 import pytest
 
-from seqkeras import SeqKerasError, runtime, tasks
+from seqkeras import SeqKerasError, cli, runtime, tasks
+from seqkeras.runtime.images import save_png
 from seqkeras.runtime.seq2seq import CaptionBundle
 from seqkeras.tasks.captioning import CaptioningTask
 
@@ -89,3 +93,35 @@ def test_save_and_load(task, images, tmp_path):
     task.save(tmp_path / "captioning")
     loaded = CaptioningTask.load(tmp_path / "captioning")
     assert loaded.predict(images[:5]) == task.predict(images[:5])
+
+
+def test_cli_captions_png_and_npy_files_like_keras(task, images, bundle_path, tmp_path, capsys):
+    pngs = [str(save_png(image, tmp_path / f"scene{i}.png")) for i, image in enumerate(images[:3])]
+    np.save(tmp_path / "batch.npy", images[3:5])
+    files = [*pngs, str(tmp_path / "batch.npy")]
+    for options in ([], ["--beam-width", "1", "--backend", "tflite"]):
+        capsys.readouterr()
+        assert cli.main(["predict", str(bundle_path), *files, *options]) == 0
+        beam_width = int(options[1]) if options else None
+        expected = task.predict(images[:5], beam_width=beam_width)
+        assert json.loads(capsys.readouterr().out)["outputs"] == expected
+
+
+def test_cli_image_errors_are_one_clear_line(images, bundle_path, tmp_path, capsys):
+    small = save_png(np.zeros((16, 16, 3), np.uint8), tmp_path / "small.png")
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + b"truncated")
+    cases = {
+        small: r"small.png: expected a 32 x 32 image \(shape \(32, 32, 3\).*got shape \(16, 16",
+        corrupt: "corrupt.png: cannot read it as a PNG image",
+        tmp_path / "missing.png": "missing.png: no such file",
+    }
+    for path, message in cases.items():
+        capsys.readouterr()
+        assert cli.main(["predict", str(bundle_path), str(path)]) == 2
+        error = capsys.readouterr().err
+        assert re.match(f"seqkeras predict: .*{message}", error), error
+        assert "Traceback" not in error and error.count("\n") == 1
+    scene = save_png(images[0], tmp_path / "scene.png")
+    assert cli.main(["predict", str(bundle_path), str(scene), "--beam-width", "0"]) == 2
+    assert "beam_width must be an integer >= 1" in capsys.readouterr().err

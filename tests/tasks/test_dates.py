@@ -1,8 +1,10 @@
+import json
+
 import keras
 import numpy as np
 import pytest
 
-from seqkeras import SeqKerasError, decoding, runtime
+from seqkeras import SeqKerasError, cli, decoding, runtime
 from seqkeras.runtime.seq2seq import Seq2SeqBundle
 from seqkeras.tasks.dates import DatesTask
 from seqkeras.tasks.seq2seq import build_seq2seq, inference_models, sequence_log_probs
@@ -84,6 +86,13 @@ def test_runtime_strings_equal_keras(task, sources, bundle_path, backend):
         assert bundle.predict(sources, beam_width=beam_width) == task.predict(
             sources, beam_width=beam_width
         )
+
+
+def test_cli_translates_texts_like_keras(task, sources, bundle_path, capsys):
+    capsys.readouterr()
+    assert cli.main(["predict", str(bundle_path), *sources[:3], "--beam-width", "1"]) == 0
+    expected = task.predict(sources[:3], beam_width=1)
+    assert json.loads(capsys.readouterr().out)["outputs"] == expected
 
 
 def test_evaluate(task):
