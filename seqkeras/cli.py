@@ -8,6 +8,7 @@
                      [--top-p P] [--seed S] [--max-len L]
     seqkeras predict CAPTION_BUNDLE IMAGE.png... [--beam-width B] [--alpha A]
     seqkeras predict ACTIVITY_BUNDLE CLIP.npy...      (one (frames, 18) keypoint clip each)
+    seqkeras predict DNA_BUNDLE SEQUENCE...           (A, C, G, T, N: class, motifs, tags)
 
 `demo` is the main job: it trains the date-translation model (attention encoder-decoder),
 reports held-out exact match, exports it to TFLite and ONNX, translates through LiteRT and ONNX
@@ -194,9 +195,16 @@ def predict_command(args):
         outputs = [loaded.generate(args.num, prefix, **sampling) for prefix in args.inputs or [""]]
         print(json.dumps({"outputs": outputs}, ensure_ascii=False))
         return 0
-    # These take their inputs as given: texts, WAV file paths for speech, or .npy keypoint
-    # clip paths for frame classification (a ClassificationBundle subclass).
-    listed_bundles = (runtime.TaggingBundle, runtime.ClassificationBundle, runtime.SpeechBundle)
+    from seqkeras.runtime.labeling import DnaBundle
+
+    # These take their inputs as given: texts, WAV file paths for speech, .npy keypoint
+    # clip paths for frame classification (a ClassificationBundle subclass), DNA sequences.
+    listed_bundles = (
+        runtime.TaggingBundle,
+        runtime.ClassificationBundle,
+        runtime.SpeechBundle,
+        DnaBundle,
+    )
     if isinstance(loaded, listed_bundles) and args.graph is None:
         print(json.dumps({"outputs": loaded.predict(args.inputs)}, ensure_ascii=False))
         return 0
@@ -344,7 +352,8 @@ def main(argv=None):
         nargs="*",
         help=".npy file per model input; prefixes for a generation bundle; texts for a "
         "tagging, classification or translation bundle; PNG or .npy images for a caption "
-        "bundle; .npy (frames, features) clips for an activity bundle",
+        "bundle; .npy (frames, features) clips for an activity bundle; DNA sequences for a "
+        "dna bundle",
     )
     predict_parser.add_argument("--backend", choices=("onnx", "tflite"), default="onnx")
     predict_parser.add_argument("--graph", help="graph of a multi-graph bundle")

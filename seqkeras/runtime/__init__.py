@@ -9,6 +9,7 @@ what `seqkeras.export` wrote with NumPy and one engine.
 
 from seqkeras.runtime.bundle import Bundle, load
 from seqkeras.runtime.ctc import SpeechBundle, SpeechPreprocessor, Transcriber
+from seqkeras.runtime.frames import FrameClassificationBundle, KeypointPreprocessor
 from seqkeras.runtime.labeling import (
     ClassificationBundle,
     ClassificationPreprocessor,
@@ -35,7 +36,9 @@ __all__ = [
     "ClassificationBundle",
     "ClassificationPreprocessor",
     "Classifier",
+    "FrameClassificationBundle",
     "GenerationBundle",
+    "KeypointPreprocessor",
     "Model",
     "Seq2SeqBundle",
     "Seq2SeqDecoder",

@@ -5,9 +5,13 @@ TF-free runtime (a bundle's graph), so both give the same labels:
 
     tag:      {"tokens": (n, T) int32, 0-padded} -> (n, T, len(tags)) tag probabilities
     classify: {"tokens": (n, T) int32, 0-padded} -> (n, len(labels)) class probabilities
+    dna:      {"bases": (n, T, 4) float32 one-hot, 0-padded}
+              -> {"tags": (n, T, len(tags)), "label": (n, len(labels))} probabilities
 
 In tagging, tag 0 is `<pad>`: the padding steps' target, ignored by the loss, never predicted.
 """
+
+import re
 
 import numpy as np
 
@@ -18,6 +22,40 @@ from seqkeras.runtime.pipelines import register_pipeline
 from seqkeras.text.preprocessor import Preprocessor, TextPreprocessor
 from seqkeras.text.tokenizers import WordTokenizer
 from seqkeras.text.vocabulary import PAD_TOKEN, Vocabulary
+
+
+def split_inputs(inputs, split, length, what="text", unit="tokens"):
+    """Checks a batch of inputs and splits each into its steps (tokens, bases...).
+
+    Args:
+        inputs: a list of inputs (a bare string is an error).
+        split: `split(input) -> steps`; it raises `SeqKerasError` on a malformed input.
+        length: the most steps an input may have.
+        what, unit: the words for an input and a step in error messages.
+
+    Returns:
+        The list of each input's steps.
+
+    Raises:
+        SeqKerasError: `inputs` is not a non-empty list, or an input has no steps or more
+            than `length`.
+    """
+    if isinstance(inputs, str):
+        raise SeqKerasError(f"expected a list of {what}s, got one string; wrap it in a list.")
+    inputs = list(inputs)
+    if not inputs:
+        raise SeqKerasError(f"expected at least one {what}, got an empty list.")
+    step_lists = []
+    for row, item in enumerate(inputs):
+        steps = split(item)
+        if not steps:
+            raise SeqKerasError(f"input {row} is empty (or only whitespace).")
+        if len(steps) > length:
+            raise SeqKerasError(
+                f"input {row} {item[:40]!r} has {len(steps)} {unit}; the most is {length}."
+            )
+        step_lists.append(steps)
+    return step_lists
 
 
 class LabelingPreprocessor(Preprocessor):
@@ -56,23 +94,7 @@ class LabelingPreprocessor(Preprocessor):
             SeqKerasError: `texts` is not a non-empty list of strings, a text has no tokens,
                 or more than `length`.
         """
-        if isinstance(texts, str):
-            raise SeqKerasError("expected a list of texts, got one string; wrap it in a list.")
-        texts = list(texts)
-        if not texts:
-            raise SeqKerasError("expected at least one text, got an empty list.")
-        token_lists = []
-        for row, text in enumerate(texts):
-            tokens = self.text.tokenize(text)
-            if not tokens:
-                raise SeqKerasError(f"input {row} is empty (or only whitespace).")
-            if len(tokens) > self.length:
-                raise SeqKerasError(
-                    f"input {row} {text[:40]!r} has {len(tokens)} tokens; the most is "
-                    f"{self.length}."
-                )
-            token_lists.append(tokens)
-        return token_lists
+        return split_inputs(texts, self.text.tokenize, self.length)
 
     def encode_tokens(self, token_lists):
         """(n, T) int32 ids of token lists, `<unk>` for unknown words, 0-padded."""
@@ -86,7 +108,35 @@ class LabelingPreprocessor(Preprocessor):
         return self.encode_tokens(self.tokenize(texts))
 
 
-class TaggingPreprocessor(LabelingPreprocessor):
+class TagLabels:
+    """Mixin of the tagging preprocessors: tag names <-> ids, over `self.tags` (`<pad>` first)
+    and `self.length` (the model's steps T)."""
+
+    def encode_tags(self, tag_lists):
+        """(n, T) int32 tag ids, 0 (`<pad>`) after each sentence's end.
+
+        Raises:
+            SeqKerasError: a tag is not in `tags`.
+        """
+        tag_ids = {tag: index for index, tag in enumerate(self.tags)}
+        ids = np.zeros((len(tag_lists), self.length), np.int32)
+        for row, tags in enumerate(tag_lists):
+            unknown = sorted(set(tags) - set(tag_ids))
+            if unknown:
+                raise SeqKerasError(f"sentence {row}: unknown tags {unknown}; known: {self.tags}.")
+            ids[row, : len(tags)] = [tag_ids[tag] for tag in tags]
+        return ids
+
+    def decode_tags(self, probs, token_lists):
+        """Each sentence's tags: the most probable tag per token, `<pad>` excluded."""
+        best = np.argmax(np.asarray(probs)[:, :, 1:], axis=-1) + 1
+        return [
+            [self.tags[index] for index in best[row, : len(tokens)]]
+            for row, tokens in enumerate(token_lists)
+        ]
+
+
+class TaggingPreprocessor(TagLabels, LabelingPreprocessor):
     """Texts <-> padded token ids, and tag names <-> tag ids (NumPy only).
 
     Args:
@@ -107,7 +157,6 @@ class TaggingPreprocessor(LabelingPreprocessor):
             raise SeqKerasError(
                 f"TaggingPreprocessor: `tags` must have {PAD_TOKEN!r} first, got {tags!r}."
             )
-        self._tag_ids = {tag: index for index, tag in enumerate(self.labels)}
 
     @property
     def tags(self):
@@ -134,28 +183,6 @@ class TaggingPreprocessor(LabelingPreprocessor):
 
     def get_config(self):
         return {"text": self.text.get_config(), "tags": list(self.tags)}
-
-    def encode_tags(self, tag_lists):
-        """(n, T) int32 tag ids, 0 (`<pad>`) after each sentence's end.
-
-        Raises:
-            SeqKerasError: a tag is not in `tags`.
-        """
-        ids = np.zeros((len(tag_lists), self.length), np.int32)
-        for row, tags in enumerate(tag_lists):
-            unknown = sorted(set(tags) - set(self._tag_ids))
-            if unknown:
-                raise SeqKerasError(f"sentence {row}: unknown tags {unknown}; known: {self.tags}.")
-            ids[row, : len(tags)] = [self._tag_ids[tag] for tag in tags]
-        return ids
-
-    def decode_tags(self, probs, token_lists):
-        """Each sentence's tags: the most probable tag per token, `<pad>` excluded."""
-        best = np.argmax(np.asarray(probs)[:, :, 1:], axis=-1) + 1
-        return [
-            [self.tags[index] for index in best[row, : len(tokens)]]
-            for row, tokens in enumerate(token_lists)
-        ]
 
 
 class Tagger:
@@ -226,7 +253,26 @@ class TaggingBundle(Bundle):
         return self.tagger.entities(texts)
 
 
-class ClassificationPreprocessor(LabelingPreprocessor):
+class ClassLabels:
+    """Mixin of the classification preprocessors: class names <-> ids, over `self.labels`."""
+
+    def encode_labels(self, labels):
+        """(n,) int32 class ids.
+
+        Raises:
+            SeqKerasError: a label is not one of `labels`.
+        """
+        unknown = sorted(set(labels) - set(self.labels))
+        if unknown:
+            raise SeqKerasError(f"unknown labels {unknown}; known: {self.labels}.")
+        return np.array([self.labels.index(label) for label in labels], np.int32)
+
+    def decode_labels(self, probs):
+        """The most probable class name of each row of (n, len(labels)) probabilities."""
+        return [self.labels[index] for index in np.argmax(np.asarray(probs), axis=-1)]
+
+
+class ClassificationPreprocessor(ClassLabels, LabelingPreprocessor):
     """Texts -> padded token ids (lowercased words), and class names <-> class ids.
 
     Args:
@@ -252,48 +298,36 @@ class ClassificationPreprocessor(LabelingPreprocessor):
     def get_config(self):
         return {"text": self.text.get_config(), "labels": list(self.labels)}
 
-    def encode_labels(self, labels):
-        """(n,) int32 class ids.
-
-        Raises:
-            SeqKerasError: a label is not one of `labels`.
-        """
-        unknown = sorted(set(labels) - set(self.labels))
-        if unknown:
-            raise SeqKerasError(f"unknown labels {unknown}; known: {self.labels}.")
-        return np.array([self.labels.index(label) for label in labels], np.int32)
-
-    def decode_labels(self, probs):
-        """The most probable class name of each row of (n, len(labels)) probabilities."""
-        return [self.labels[index] for index in np.argmax(np.asarray(probs), axis=-1)]
-
 
 class Classifier:
-    """Classifies texts through a graph of class probabilities.
+    """Classifies inputs (texts, keypoint clips...) through a graph of class probabilities.
 
     Args:
-        run_model: `run_model(ids) -> probs`: (n, T) int32 -> (n, len(labels)) arrays.
-        preprocessor: a `ClassificationPreprocessor`.
+        run_model: `run_model(encoded) -> probs`: the preprocessor's encoding, e.g. (n, T)
+            int32 ids -> (n, len(labels)) arrays.
+        preprocessor: a `ClassificationPreprocessor`, or another `ClassLabels` preprocessor
+            with an `encode(inputs)` (e.g. `seqkeras.runtime.frames.KeypointPreprocessor`).
     """
 
     def __init__(self, run_model, preprocessor):
         self.run_model = run_model
         self.preprocessor = preprocessor
 
-    def probabilities(self, texts):
-        """(n, len(labels)) class probabilities of the texts."""
-        return np.asarray(self.run_model(self.preprocessor.encode(texts)))
+    def probabilities(self, inputs):
+        """(n, len(labels)) class probabilities of the inputs."""
+        return np.asarray(self.run_model(self.preprocessor.encode(inputs)))
 
-    def predict(self, texts):
-        """The most probable class name of each text."""
-        return self.preprocessor.decode_labels(self.probabilities(texts))
+    def predict(self, inputs):
+        """The most probable class name of each input."""
+        return self.preprocessor.decode_labels(self.probabilities(inputs))
 
 
 @register_pipeline("classify")
 class ClassificationBundle(Bundle):
     """A text classification bundle: one `"model"` graph; `predict(texts)` gives class names.
 
-    Metadata: `"preprocessor"` (a `ClassificationPreprocessor` config).
+    Metadata: `"preprocessor"` (a `preprocessor_class` config: a `ClassificationPreprocessor`;
+    subclasses for other inputs set their own).
 
     Example:
 
@@ -302,10 +336,12 @@ class ClassificationBundle(Bundle):
     ['negative', 'positive']
     """
 
+    preprocessor_class = ClassificationPreprocessor
+
     def __init__(self, path, backend, manifest, graphs):
         super().__init__(path, backend, manifest, graphs)
         try:
-            preprocessor = ClassificationPreprocessor.from_config(self.metadata["preprocessor"])
+            preprocessor = self.preprocessor_class.from_config(self.metadata["preprocessor"])
             classifier = Classifier(self["model"].predict, preprocessor)
         except (KeyError, TypeError, SeqKerasError) as error:
             raise BundleError(f"{path}: not a valid classification bundle ({error}).") from None
@@ -313,11 +349,190 @@ class ClassificationBundle(Bundle):
         self.classifier = classifier
 
     def predict(self, inputs, graph=None):
-        """Classifies a list of texts (or runs the raw graph when `graph` is named)."""
+        """Classifies a list of inputs (or runs the raw graph when `graph` is named)."""
         if graph is not None:
             return super().predict(inputs, graph)
         return self.classifier.predict(inputs)
 
-    def probabilities(self, texts):
+    def probabilities(self, inputs):
         """`Classifier.probabilities`: (n, len(labels)) class probabilities."""
-        return self.classifier.probabilities(texts)
+        return self.classifier.probabilities(inputs)
+
+
+# DNA -----------------------------------------------------------------------------------------
+
+# One-hot rows of A, C, G, T and N (any base: 0.25 each, the expected one-hot of an unknown
+# base, so a real step is never all zero and the model's Masking(0.0) masks padding only).
+DNA_ONE_HOT = {
+    "A": (1.0, 0.0, 0.0, 0.0),
+    "C": (0.0, 1.0, 0.0, 0.0),
+    "G": (0.0, 0.0, 1.0, 0.0),
+    "T": (0.0, 0.0, 0.0, 1.0),
+    "N": (0.25, 0.25, 0.25, 0.25),
+}
+_NOT_DNA = re.compile(r"[^ACGTN]")
+
+
+def dna_bases(sequence):
+    """`sequence` in upper case, checked to be DNA: A, C, G, T and N, in any case (lower case
+    is the soft-masking of genome files).
+
+    Raises:
+        SeqKerasError: `sequence` is not a string or holds another character (RNA's U,
+            IUPAC codes other than N, whitespace...).
+    """
+    if not isinstance(sequence, str):
+        raise SeqKerasError(f"expected a DNA string, got {type(sequence).__name__}.")
+    bases = sequence.upper()
+    bad = _NOT_DNA.search(bases)
+    if bad:
+        raise SeqKerasError(
+            f"sequence {sequence[:40]!r}: {sequence[bad.start()]!r} at position {bad.start()} "
+            "is not a base; DNA sequences hold A, C, G, T and N only."
+        )
+    return bases
+
+
+class DnaPreprocessor(TagLabels, ClassLabels, Preprocessor):
+    """DNA sequences -> padded one-hot bases; tag names <-> ids; class names <-> ids.
+
+    A, C, G and T are one-hot rows, N is 0.25 in each column (`DNA_ONE_HOT`), lower case reads
+    as upper case, and the steps after a sequence's end are all zero (padding).
+
+    Args:
+        max_length: the most bases a sequence may have (the exported model's steps T).
+        tags: the per-base tag names, `"<pad>"` first.
+        labels: the sequence class names, in the order of the model's outputs.
+
+    Example:
+
+    >>> pre = DnaPreprocessor(8, ["<pad>", "B-TATA", "I-TATA", "O"], ["TATA", "none"])
+    >>> pre.encode(["acgtn"])[0, :6]
+    array([[1.  , 0.  , 0.  , 0.  ],
+           [0.  , 1.  , 0.  , 0.  ],
+           [0.  , 0.  , 1.  , 0.  ],
+           [0.  , 0.  , 0.  , 1.  ],
+           [0.25, 0.25, 0.25, 0.25],
+           [0.  , 0.  , 0.  , 0.  ]], dtype=float32)
+    """
+
+    def __init__(self, max_length, tags, labels):
+        if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+            raise SeqKerasError(
+                f"DnaPreprocessor: `max_length` must be an integer >= 1, got {max_length!r}."
+            )
+        tags, labels = list(tags), list(labels)
+        for name, names in (("tags", tags), ("labels", labels)):
+            if not names or len(set(names)) != len(names):
+                raise SeqKerasError(
+                    f"DnaPreprocessor: the {name} must be distinct names, got {names!r}."
+                )
+        if tags[0] != PAD_TOKEN:
+            raise SeqKerasError(
+                f"DnaPreprocessor: `tags` must have {PAD_TOKEN!r} first, got {tags!r}."
+            )
+        self.length = max_length
+        self.tags = tags
+        self.labels = labels
+
+    @classmethod
+    def fit(cls, tag_lists, labels, max_length):
+        """The sorted tag set (after `<pad>`) and class set of training data."""
+        tags = sorted({tag for tags in tag_lists for tag in tags})
+        return cls(max_length, [PAD_TOKEN, *tags], sorted(set(labels)))
+
+    def get_config(self):
+        return {"max_length": self.length, "tags": list(self.tags), "labels": list(self.labels)}
+
+    def split(self, sequences):
+        """The checked, upper-case sequences (see `dna_bases`).
+
+        Raises:
+            SeqKerasError: `sequences` is not a non-empty list of DNA strings, or one is empty
+                or longer than `length`.
+        """
+        return split_inputs(sequences, dna_bases, self.length, what="sequence", unit="bases")
+
+    def encode_bases(self, sequences):
+        """(n, T, 4) float32 one-hot bases of checked sequences (`split`'s), zero-padded."""
+        table = np.zeros((128, 4), np.float32)
+        for base, row in DNA_ONE_HOT.items():
+            table[ord(base)] = row
+        one_hot = np.zeros((len(sequences), self.length, 4), np.float32)
+        for row, bases in enumerate(sequences):
+            one_hot[row, : len(bases)] = table[np.frombuffer(bases.encode("ascii"), np.uint8)]
+        return one_hot
+
+    def encode(self, sequences):
+        """(n, T, 4) float32 one-hot bases of DNA strings (see `split` for the errors)."""
+        return self.encode_bases(self.split(sequences))
+
+
+class DnaAnnotator:
+    """Labels DNA sequences through a graph of per-base tag and per-sequence class probabilities.
+
+    Args:
+        run_model: `run_model(bases) -> {"tags": ..., "label": ...}`: (n, T, 4) float32 ->
+            (n, T, len(tags)) and (n, len(labels)) arrays.
+        preprocessor: a `DnaPreprocessor`.
+    """
+
+    def __init__(self, run_model, preprocessor):
+        self.run_model = run_model
+        self.preprocessor = preprocessor
+
+    def probabilities(self, sequences):
+        """`(sequences, outputs)`: the checked upper-case sequences and the graph's outputs."""
+        sequences = self.preprocessor.split(sequences)
+        outputs = self.run_model(self.preprocessor.encode_bases(sequences))
+        return sequences, {name: np.asarray(value) for name, value in outputs.items()}
+
+    def predict(self, sequences):
+        """Each sequence's class, motifs and per-base tags.
+
+        Returns:
+            A list of dicts: `"label"` (the class name), `"motifs"` (a list of
+            `(motif, start, stop)`: 0-based, `stop` exclusive, as in BED files) and `"tags"`
+            (one IOB2 tag per base).
+        """
+        sequences, outputs = self.probabilities(sequences)
+        labels = self.preprocessor.decode_labels(outputs["label"])
+        tag_lists = self.preprocessor.decode_tags(outputs["tags"], sequences)
+        return [
+            {"label": label, "motifs": entity_spans(tags), "tags": tags}
+            for label, tags in zip(labels, tag_lists)
+        ]
+
+
+@register_pipeline("dna")
+class DnaBundle(Bundle):
+    """A DNA bundle: one `"model"` graph; `predict(sequences)` gives classes and motifs.
+
+    Metadata: `"preprocessor"` (a `DnaPreprocessor` config).
+
+    Example:
+
+    >>> bundle = seqkeras.runtime.load("dna_bundle", backend="tflite")
+    >>> bundle.predict(["GCGTATAAAAGGCTCCA"])[0]["motifs"]
+    [('TATA', 3, 11)]
+    """
+
+    def __init__(self, path, backend, manifest, graphs):
+        super().__init__(path, backend, manifest, graphs)
+        try:
+            preprocessor = DnaPreprocessor.from_config(self.metadata["preprocessor"])
+            annotator = DnaAnnotator(self["model"].predict, preprocessor)
+        except (KeyError, TypeError, SeqKerasError) as error:
+            raise BundleError(f"{path}: not a valid DNA bundle ({error}).") from None
+        self.preprocessor = preprocessor
+        self.annotator = annotator
+
+    def predict(self, inputs, graph=None):
+        """Labels a list of DNA sequences (or runs the raw graph when `graph` is named)."""
+        if graph is not None:
+            return super().predict(inputs, graph)
+        return self.annotator.predict(inputs)
+
+    def probabilities(self, sequences):
+        """`DnaAnnotator.probabilities`: the graph's outputs on the sequences."""
+        return self.annotator.probabilities(sequences)[1]

@@ -16,10 +16,12 @@ from seqkeras.errors import SeqKerasError
 
 # The built-in tasks, by name -> the module that registers them (imported on first `get`).
 BUILTIN_TASKS = {
+    "activity": "seqkeras.tasks.activity",
     "asr": "seqkeras.tasks.asr",
     "captioning": "seqkeras.tasks.captioning",
     "char_lm": "seqkeras.tasks.char_lm",
     "dates": "seqkeras.tasks.dates",
+    "dna": "seqkeras.tasks.dna",
     "ner": "seqkeras.tasks.ner",
     "sentiment": "seqkeras.tasks.sentiment",
     "g2p": "seqkeras.tasks.g2p",
