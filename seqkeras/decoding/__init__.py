@@ -1,12 +1,14 @@
 """Decoding in NumPy only (shared by the Keras path and the TF-free runtime).
 
 Sampling (`sample`, `greedy`, `sample_sequence`, the `Sampler` classes), `beam_search`, and
-CTC decoding (`ctc_greedy_decode`, `ctc_beam_search`). Nothing here imports TensorFlow or Keras.
+CTC decoding (`ctc_greedy_decode`, `ctc_beam_search` with an optional lexicon and
+`WordNgramLM`). Nothing here imports TensorFlow or Keras.
 """
 
 from seqkeras.decoding.beam_search import beam_search
 from seqkeras.decoding.ctc import ctc_beam_search, ctc_greedy_decode
 from seqkeras.decoding.greedy_sampler import GreedySampler
+from seqkeras.decoding.ngram import WordNgramLM
 from seqkeras.decoding.random_sampler import RandomSampler
 from seqkeras.decoding.sampler import Sampler
 from seqkeras.decoding.sampling import get_sampler, greedy, sample, sample_sequence
@@ -19,6 +21,7 @@ __all__ = [
     "Sampler",
     "TopKSampler",
     "TopPSampler",
+    "WordNgramLM",
     "beam_search",
     "ctc_beam_search",
     "ctc_greedy_decode",

@@ -1,9 +1,15 @@
 """Decoding of CTC outputs: best path (greedy) and prefix beam search."""
 
+import numbers
+from collections.abc import Iterable
+
 import numpy as np
 
-from seqkeras.decoding._validation import check_int, check_log_probs
+from seqkeras.decoding._validation import check_int, check_log_probs, check_number
 from seqkeras.errors import SeqKerasError
+
+SPACE = " "
+END = ""  # the trie key of a complete word (never a character)
 
 
 def ctc_greedy_decode(logits, blank=0):
@@ -35,7 +41,17 @@ def ctc_greedy_decode(logits, blank=0):
     return [int(label) for label in path[first_of_run] if label != blank]
 
 
-def ctc_beam_search(log_probs, beam_width=8, blank=0, prefix_scorer=None):
+def ctc_beam_search(
+    log_probs,
+    beam_width=8,
+    blank=0,
+    prefix_scorer=None,
+    alphabet=None,
+    lexicon=None,
+    lm=None,
+    lm_weight=1.0,
+    word_bonus=0.0,
+):
     """Decodes CTC outputs by prefix beam search (Hannun et al. 2014), in log space.
 
     Every prefix ℓ keeps two log-probabilities over the alignments of frames 1..t that
@@ -47,10 +63,22 @@ def ctc_beam_search(log_probs, beam_width=8, blank=0, prefix_scorer=None):
         n'(ℓ+c) = log(e^b(ℓ) + e^n(ℓ)) + y_c + s(ℓ, c)    (c ≠ last(ℓ); for c = last(ℓ) only b(ℓ))
 
     contributions to the same prefix are summed, and the `beam_width` prefixes with the
-    largest log(e^b + e^n) survive. s(ℓ, c) is 0 unless `prefix_scorer` is given. With a beam
-    as wide as the number of possible prefixes, the result is exact: log P(ℓ | x) summed over
-    all alignments; a narrower beam drops the alignments of pruned prefixes, so the log-prob
-    it returns is a lower bound.
+    largest log(e^b + e^n) survive. s(ℓ, c) is 0 unless `prefix_scorer` or word scoring is
+    given. With a beam as wide as the number of possible prefixes, the result is exact:
+    log P(ℓ | x) summed over all alignments (plus the s terms along ℓ); a narrower beam drops
+    the alignments of pruned prefixes, so the log-prob it returns is a lower bound.
+
+    Word scoring (`lexicon`, `lm`, `word_bonus`; `alphabet` spells the labels): the text of ℓ
+    is its completed words h (before the last space) and a partial word w. Extending ℓ by a
+    space completes w, and at the last frame each prefix's partial word is completed too:
+
+        s(ℓ, " ") = lm_weight·log P_LM(w | h) + word_bonus
+
+    the word language model with an insertion bonus per word (Hannun et al.'s α and β). With
+    a `lexicon` (a prefix trie of its words), a character c gets s(ℓ, c) = -inf unless w + c
+    begins a lexicon word, and a completed word outside the lexicon gets -inf, so the beam
+    only holds lexicon words separated by single spaces (the empty text is allowed). Without
+    a lexicon, a space that completes no word (a leading or repeated one) scores 0.
 
     Args:
         log_probs: array of shape (T, vocab_size), log-probabilities or logits (rows are
@@ -60,12 +88,26 @@ def ctc_beam_search(log_probs, beam_width=8, blank=0, prefix_scorer=None):
         prefix_scorer: optional `prefix_scorer(prefix) -> scores`, called with a prefix (a
             tuple of label ids) and returning an array of shape (vocab_size,) of log-weights
             s(prefix, c) added when the prefix is extended by c: e.g. α·log P_LM(c | prefix) + β
-            for a language model, or -inf for extensions a lexicon forbids. It is called once
-            per distinct prefix.
+            for a character language model, or -inf for extensions a constraint forbids. It is
+            called once per distinct prefix. Not together with word scoring.
+        alphabet: the character of each class id, a string or list of vocab_size entries
+            (the blank's entry is ignored; `" "` separates words). Needed for word scoring.
+        lexicon: optional set of words (strings without spaces) the transcript must be made of.
+        lm: optional word language model, `lm(context, word) -> log P(word | context)` with
+            `context` the tuple of the words before `word`; e.g. a `WordNgramLM`.
+        lm_weight: α >= 0, the weight of the language model's log-probabilities.
+        word_bonus: β, a log-weight added per word (it offsets the LM's per-word cost; < 0
+            penalizes insertions).
 
     Returns:
         Up to `beam_width` pairs `(labels, log_prob)`, best first: `labels` a list of ids,
-        `log_prob` the prefix's log-probability (plus its scorer terms, with `prefix_scorer`).
+        `log_prob` the prefix's log-probability (plus its scorer or word terms). With a
+        lexicon, prefixes that end inside a word are dropped at the end, so the list may be
+        empty.
+
+    Raises:
+        SeqKerasError: bad arguments, an lm returning NaN or a positive value, or a lexicon
+            word with characters outside `alphabet`.
 
     Example:
 
@@ -73,12 +115,21 @@ def ctc_beam_search(log_probs, beam_width=8, blank=0, prefix_scorer=None):
     >>> probs = np.array([[0.4, 0.6], [0.4, 0.6]])   # blank = 0
     >>> [(labels, round(float(np.exp(p)), 2)) for labels, p in ctc_beam_search(np.log(probs))]
     [([1], 0.84), ([], 0.16)]
+    >>> [labels for labels, _ in ctc_beam_search(np.log(probs), alphabet="_a", lexicon={"aa"})]
+    [[]]
     """
     log_probs = check_log_probs(log_probs, "log_probs")
     vocab_size = log_probs.shape[1]
     blank = _check_blank(blank, vocab_size)
     beam_width = check_int(beam_width, "beam_width", 1)
-    scorer = None if prefix_scorer is None else _CachedScorer(prefix_scorer, vocab_size)
+    words = None
+    if lexicon is not None or lm is not None or word_bonus != 0.0:
+        if prefix_scorer is not None:
+            raise SeqKerasError("give either prefix_scorer or lexicon/lm/word_bonus, not both.")
+        words = _WordScorer(vocab_size, blank, alphabet, lexicon, lm, lm_weight, word_bonus)
+        scorer = words
+    else:
+        scorer = None if prefix_scorer is None else _CachedScorer(prefix_scorer, vocab_size)
 
     prefixes = [()]
     blank_ending = np.array([0.0])
@@ -121,7 +172,10 @@ def ctc_beam_search(log_probs, beam_width=8, blank=0, prefix_scorer=None):
         label_ending = np.array(next_label_ending)
 
     scores = np.logaddexp(blank_ending, label_ending)
-    return [(list(prefix), float(score)) for prefix, score in zip(prefixes, scores)]
+    if words is not None:
+        scores = scores + np.array([words.final(prefix) for prefix in prefixes])
+    order = np.argsort(-scores, kind="stable")
+    return [(list(prefixes[i]), float(scores[i])) for i in order if np.isfinite(scores[i])]
 
 
 class _CachedScorer:
@@ -144,6 +198,100 @@ class _CachedScorer:
                 raise SeqKerasError(f"prefix_scorer returned +inf for prefix {prefix}.")
             self.cache[prefix] = scores
         return self.cache[prefix]
+
+
+class _WordScorer:
+    """Lexicon and word-LM log-weights s(ℓ, c) and end terms of `ctc_beam_search`, per prefix."""
+
+    def __init__(self, vocab_size, blank, alphabet, lexicon, lm, lm_weight, word_bonus):
+        if alphabet is None:
+            raise SeqKerasError("lexicon, lm and word_bonus need the `alphabet` of the labels.")
+        if (
+            not isinstance(alphabet, str | list | tuple)
+            or len(alphabet) != vocab_size
+            or not all(
+                isinstance(c, str) and (len(c) == 1 or i == blank) for i, c in enumerate(alphabet)
+            )
+        ):
+            raise SeqKerasError(
+                f"alphabet must be a string or list of vocab_size={vocab_size} characters, one "
+                f"per class id (the blank's entry is ignored), got {alphabet!r:.80}."
+            )
+        self.ids = {c: i for i, c in enumerate(alphabet) if i != blank}
+        if len(self.ids) != len(alphabet) - 1:
+            raise SeqKerasError(f"alphabet must have distinct characters, got {alphabet!r:.80}.")
+        self.alphabet = list(alphabet)
+        self.trie = None if lexicon is None else self._trie(lexicon)
+        if lm is not None and not callable(lm):
+            raise SeqKerasError(f"lm must be callable as lm(context, word), got {lm!r:.80}.")
+        self.lm = lm
+        self.lm_weight = check_number(lm_weight, "lm_weight")
+        self.word_bonus = check_number(word_bonus, "word_bonus", -np.inf)
+        self.cache = {}
+
+    def _trie(self, lexicon):
+        """Nested dicts, one level per character; the key END marks a complete word."""
+        if isinstance(lexicon, str) or not isinstance(lexicon, Iterable):
+            raise SeqKerasError(f"lexicon must be a set of words, got {lexicon!r:.80}.")
+        root = {}
+        for word in lexicon:
+            if not isinstance(word, str):
+                raise SeqKerasError(f"lexicon must hold strings, got {word!r:.80}.")
+            outside = sorted(set(word) - set(self.ids) | set(word) & {SPACE})
+            if not word or outside:
+                raise SeqKerasError(
+                    f"lexicon word {word!r} is empty or holds characters {outside} that are "
+                    "spaces or outside the alphabet."
+                )
+            node = root
+            for character in word:
+                node = node.setdefault(character, {})
+            node[END] = True
+        return root
+
+    def _split(self, prefix):
+        """The prefix's completed words (a tuple) and its partial word."""
+        *words, partial = "".join(self.alphabet[i] for i in prefix).split(SPACE)
+        return tuple(word for word in words if word), partial
+
+    def word_score(self, context, word):
+        """lm_weight·log P_LM(word | context) + word_bonus, -inf for a non-lexicon word."""
+        if not word:
+            return 0.0 if self.trie is None else -np.inf
+        if self.trie is not None and END not in self._node(word):
+            return -np.inf
+        if self.lm is None or self.lm_weight == 0.0:
+            return self.word_bonus
+        log_prob = self.lm(context, word)
+        if not isinstance(log_prob, numbers.Real) or np.isnan(log_prob) or log_prob > 0:
+            raise SeqKerasError(
+                f"lm must return a log-probability <= 0, got {log_prob!r} for {word!r} after "
+                f"{context}."
+            )
+        return self.lm_weight * float(log_prob) + self.word_bonus
+
+    def _node(self, word):
+        node = self.trie
+        for character in word:
+            node = node.get(character, {})
+        return node
+
+    def __call__(self, prefix):
+        if prefix not in self.cache:
+            context, partial = self._split(prefix)
+            if self.trie is None:
+                scores = np.zeros(len(self.alphabet))
+            else:
+                scores = np.full(len(self.alphabet), -np.inf)
+                scores[[self.ids[c] for c in self._node(partial) if c != END]] = 0.0
+            if SPACE in self.ids:
+                scores[self.ids[SPACE]] = self.word_score(context, partial)
+            self.cache[prefix] = scores
+        return self.cache[prefix]
+
+    def final(self, prefix):
+        """The end term: the partial word completed (0 for the empty prefix)."""
+        return self.word_score(*self._split(prefix)) if prefix else 0.0
 
 
 def _check_blank(blank, vocab_size):

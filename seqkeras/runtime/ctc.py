@@ -4,11 +4,13 @@ The same classes serve the Keras `asr` task (its model wrapped to return NumPy a
 the TF-free runtime (a bundle's graph), so both give the same transcripts:
 
     ctc: {"features": (n, max_frames, num_mel_bins) float32, zero-padded}
-         -> (n, max_frames, 1 + len(characters)) logits, class 0 the CTC blank
+         -> (n, ⌈max_frames / downsampling⌉, 1 + len(characters)) logits, class 0 the CTC blank
 
-Each utterance's transcript is decoded over its own frames (the zero-padded frames after them
-are not decoded), by best path (`seqkeras.decoding.ctc_greedy_decode`) or prefix beam search
-(`seqkeras.decoding.ctc_beam_search`).
+(`downsampling` > 1 for a model with a strided front-end). Each utterance's transcript is
+decoded over its own ⌈frames / downsampling⌉ output frames (those of the zero padding after
+them are not decoded), by best path (`seqkeras.decoding.ctc_greedy_decode`) or prefix beam
+search (`seqkeras.decoding.ctc_beam_search`, optionally constrained to the task's words and
+scored by a word language model).
 """
 
 import os
@@ -34,6 +36,9 @@ class SpeechPreprocessor(Preprocessor):
         characters: the transcripts' characters; label id i + 1 is `characters[i]`, id 0 the
             CTC blank.
         max_frames: the model's fixed number of frames (longer audio is an error).
+        words: the task's vocabulary of words (the lexicon of `Transcriber.predict`), or None.
+        downsampling: feature frames per output frame of the model (1, or 2 per strided
+            convolution of its front-end).
 
     Example:
 
@@ -42,7 +47,7 @@ class SpeechPreprocessor(Preprocessor):
     array([[5, 6, 4]], dtype=int32)
     """
 
-    def __init__(self, features, characters, max_frames):
+    def __init__(self, features, characters, max_frames, words=None, downsampling=1):
         if isinstance(features, dict):
             features = LogMelSpectrogram.from_config(features)
         characters = list(characters)
@@ -55,19 +60,41 @@ class SpeechPreprocessor(Preprocessor):
                 f"SpeechPreprocessor: `characters` must be distinct single characters, got "
                 f"{characters!r}."
             )
-        if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 1:
-            raise SeqKerasError(
-                f"SpeechPreprocessor: `max_frames` must be an integer >= 1, got {max_frames!r}."
-            )
+        for name, value in (("max_frames", max_frames), ("downsampling", downsampling)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SeqKerasError(
+                    f"SpeechPreprocessor: `{name}` must be an integer >= 1, got {value!r}."
+                )
+        if words is not None:
+            words = list(words)
+            bad = [w for w in words if not isinstance(w, str) or not w or set(w) - set(characters)]
+            if not words or bad or " " in "".join(words):
+                raise VocabularyError(
+                    "SpeechPreprocessor: `words` must be non-empty words without spaces, "
+                    f"spelled with `characters`; got {(bad or words)[:5]!r}."
+                )
         self.features = features
         self.characters = characters
         self.max_frames = max_frames
+        self.words = words
+        self.downsampling = downsampling
         self._ids = {c: i + 1 for i, c in enumerate(characters)}
 
     @classmethod
-    def fit(cls, texts, features, max_frames):
-        """The sorted characters of `texts` (lowercased)."""
-        return cls(features, sorted({c for text in texts for c in text.lower()}), max_frames)
+    def fit(cls, texts, features, max_frames, words=None, downsampling=1):
+        """The sorted characters of `texts` and of `words` joined by spaces (lowercased)."""
+        texts = [*texts, " ".join(words or [])]
+        characters = sorted({c for text in texts for c in text.lower()})
+        return cls(features, characters, max_frames, words, downsampling)
+
+    @property
+    def alphabet(self):
+        """The character of each class id, the blank's `BLANK`."""
+        return [BLANK, *self.characters]
+
+    def output_frames(self, frames):
+        """The model's output frames for `frames` feature frames: ⌈frames / downsampling⌉."""
+        return -(-np.asarray(frames) // self.downsampling)
 
     @property
     def num_classes(self):
@@ -79,6 +106,8 @@ class SpeechPreprocessor(Preprocessor):
             "features": self.features.get_config(),
             "characters": list(self.characters),
             "max_frames": self.max_frames,
+            "words": None if self.words is None else list(self.words),
+            "downsampling": self.downsampling,
         }
 
     def encode_texts(self, texts):
@@ -149,7 +178,7 @@ class Transcriber:
 
     Args:
         run_model: `run_model(features) -> logits`: (n, max_frames, num_mel_bins) ->
-            (n, max_frames, num_classes) arrays.
+            (n, ⌈max_frames / downsampling⌉, num_classes) arrays.
         preprocessor: a `SpeechPreprocessor`.
     """
 
@@ -158,28 +187,63 @@ class Transcriber:
         self.preprocessor = preprocessor
 
     def logits(self, waveforms, sample_rate=None):
-        """`(logits, frames)`: (n, max_frames, num_classes) logits and each one's frame count."""
+        """`(logits, frames)`: (n, output frames, num_classes) logits and each utterance's
+        number of output frames."""
         features, frames = self.preprocessor.encode_audio(waveforms, sample_rate)
-        return np.asarray(self.run_model(features)), frames
+        return np.asarray(self.run_model(features)), self.preprocessor.output_frames(frames)
 
-    def predict(self, waveforms, sample_rate=None, beam_width=None):
+    def predict(self, waveforms, sample_rate=None, **options):
         """The transcript of each waveform (a list of strings).
 
         Args:
             waveforms: a list of 1-D sample arrays or WAV file paths.
             sample_rate: the arrays' rate (default: the features' rate).
+            **options: the decoding options of `decode`.
+        """
+        return self.decode(*self.logits(waveforms, sample_rate), **options)
+
+    def decode(
+        self, logits, frames, beam_width=None, lexicon=None, lm=None, lm_weight=1.0, word_bonus=0.0
+    ):
+        """The transcript of each row of `logits`, decoded over its first `frames` frames.
+
+        Args:
+            logits, frames: as `logits` returns them.
             beam_width: None for best-path decoding, else the beam of
                 `seqkeras.decoding.ctc_beam_search` (its most probable prefix is taken).
+            lexicon: None, True for the preprocessor's `words`, or a set of words: the
+                transcripts are made of these words (beam search only).
+            lm, lm_weight, word_bonus: a word language model `lm(context, word) -> log-prob`
+                (e.g. `seqkeras.decoding.WordNgramLM`), its weight and a per-word bonus
+                (beam search only; see `ctc_beam_search`).
+
+        Raises:
+            SeqKerasError: a lexicon or LM without `beam_width`, `lexicon=True` without
+                words in the preprocessor, or a bad decoding argument.
         """
-        logits, frames = self.logits(waveforms, sample_rate)
+        word_scoring = lexicon is not None or lm is not None or word_bonus != 0.0
         if beam_width is None:
+            if word_scoring:
+                raise SeqKerasError("lexicon, lm and word_bonus need beam search: pass beam_width.")
             paths = [decoding.ctc_greedy_decode(row[:count]) for row, count in zip(logits, frames)]
-        else:
-            paths = [
-                decoding.ctc_beam_search(row[:count], beam_width)[0][0]
-                for row, count in zip(logits, frames)
-            ]
-        return [self.preprocessor.decode(path) for path in paths]
+            return [self.preprocessor.decode(path) for path in paths]
+        if lexicon is True:
+            if self.preprocessor.words is None:
+                raise SeqKerasError("lexicon=True: this model's preprocessor has no `words`.")
+            lexicon = set(self.preprocessor.words)
+        transcripts = []
+        for row, count in zip(logits, frames):
+            beam = decoding.ctc_beam_search(
+                row[:count],
+                beam_width,
+                alphabet=self.preprocessor.alphabet,
+                lexicon=lexicon,
+                lm=lm,
+                lm_weight=lm_weight,
+                word_bonus=word_bonus,
+            )
+            transcripts.append(self.preprocessor.decode(beam[0][0]) if beam else "")
+        return transcripts
 
 
 @register_pipeline("ctc")
@@ -205,9 +269,10 @@ class SpeechBundle(Bundle):
         self.preprocessor = preprocessor
         self.transcriber = transcriber
 
-    def predict(self, inputs, graph=None, sample_rate=None, beam_width=None):
-        """Transcribes a list of waveforms or WAV paths (`Transcriber.predict`), or runs the
+    def predict(self, inputs, graph=None, sample_rate=None, **options):
+        """Transcribes a list of waveforms or WAV paths (`Transcriber.predict`; `options`:
+        beam_width, lexicon, lm, lm_weight, word_bonus of `Transcriber.decode`), or runs the
         raw graph when `graph` is named."""
         if graph is not None:
             return super().predict(inputs, graph)
-        return self.transcriber.predict(inputs, sample_rate, beam_width)
+        return self.transcriber.predict(inputs, sample_rate, **options)

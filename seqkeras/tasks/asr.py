@@ -1,14 +1,18 @@
 """Speech recognition with CTC: spoken digits and commands (eSpeak NG voices) -> text.
 
 Each utterance x is a sequence of log-mel frames x<1..T> (`seqkeras.audio`, normalized per
-utterance, zero-padded to a fixed T); stacked bidirectional recurrent layers read it and a
-Dense layer gives, per frame, logits over the characters and the CTC blank:
+utterance, zero-padded to a fixed T); an optional front-end of strided 1-D convolutions
+halves the frame rate per layer (T' = ⌈T / 2^layers⌉ frames, cheaper recurrent layers),
+stacked bidirectional recurrent layers read the frames and a Dense layer gives, per frame,
+logits over the characters and the CTC blank:
 
     a<t> = [a→<t>; a←<t>],   ŷ<t> = softmax(W a<t> + b)
 
 trained with the CTC loss, which sums over every alignment that collapses to the transcript.
-Transcripts are decoded by best path (`seqkeras.decoding.ctc_greedy_decode`) over each
-utterance's own frames, in NumPy, by the same `Transcriber` the TF-free runtime uses.
+Transcripts are decoded by best path (`seqkeras.decoding.ctc_greedy_decode`) or prefix beam
+search, optionally constrained to the task's words and scored by a word language model
+(`seqkeras.decoding.WordNgramLM`), over each utterance's own frames, in NumPy, by the same
+`Transcriber` the TF-free runtime uses.
 """
 
 from typing import ClassVar
@@ -26,17 +30,21 @@ from seqkeras.tasks import register
 from seqkeras.tasks.base import Task
 
 CELLS = ("gru", "lstm")
+CONV_KERNEL_SIZE = 5
 
 
 def build_model(config, num_mel_bins, num_classes, max_frames, name="asr"):
-    """The recognizer: features (batch, T, num_mel_bins) -> logits (batch, T, num_classes).
+    """The recognizer: features (batch, T, num_mel_bins) -> logits (batch, T', num_classes).
 
-    `num_layers` x Bidirectional(seqkeras GRU or (peephole) LSTM) -> Dense; compiled with Adam
-    (gradient norm clipped to 1) and `CTCLoss` (blank 0, every one of the T frames counted:
-    the padded frames learn to emit blanks).
+    With `conv_filters` > 0, `conv_layers` x Conv1D(conv_filters, kernel 5, stride 2, "same"
+    padding, ReLU) first: T' = ⌈T / 2^conv_layers⌉ output frames. Then `num_layers` x
+    Bidirectional(seqkeras GRU or (peephole) LSTM) -> Dense; compiled with Adam (gradient norm
+    clipped to 1) and `CTCLoss` (blank 0, every one of the T' frames counted: the padded
+    frames learn to emit blanks).
 
     Args:
-        config: an `AsrTask` config (cell, peephole, units, num_layers, learning_rate).
+        config: an `AsrTask` config (conv_filters, conv_layers, cell, peephole, units,
+            num_layers, learning_rate).
         num_mel_bins: features per frame.
         num_classes: the characters and the blank.
         max_frames: the fixed number of frames T.
@@ -46,6 +54,15 @@ def build_model(config, num_mel_bins, num_classes, max_frames, name="asr"):
         raise SeqKerasError(f"asr: config 'cell' must be one of {CELLS}, got {config['cell']!r}.")
     features = keras.Input((max_frames, num_mel_bins), name="features")
     hidden = features
+    for index in range(conv_layers(config)):
+        hidden = keras.layers.Conv1D(
+            config["conv_filters"],
+            CONV_KERNEL_SIZE,
+            strides=2,
+            padding="same",
+            activation="relu",
+            name=f"conv_{index}",
+        )(hidden)
     for index in range(config["num_layers"]):
         if config["cell"] == "gru":
             recurrent = layers.GRU(config["units"], return_sequences=True, name=f"rnn_{index}")
@@ -66,6 +83,19 @@ def build_model(config, num_mel_bins, num_classes, max_frames, name="asr"):
     return model
 
 
+def conv_layers(config):
+    """The number of strided convolutions in front: 0 without `conv_filters`."""
+    filters, count = config["conv_filters"], config["conv_layers"]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (filters, count)) or (
+        filters < 0 or count < 1
+    ):
+        raise SeqKerasError(
+            "asr: config 'conv_filters' must be an integer >= 0 (0: no front-end) and "
+            f"'conv_layers' an integer >= 1, got {filters!r} and {count!r}."
+        )
+    return count if filters else 0
+
+
 @register("asr")
 class AsrTask(Task):
     """Recognizes spoken digits and commands; evaluated on voices unseen in training.
@@ -76,6 +106,7 @@ class AsrTask(Task):
         words, max_words: the vocabulary and the most words per utterance.
         max_seconds: the longest audio the model takes (sets its fixed number of frames).
         num_mel_bins, frame_length, frame_step: the log-mel features.
+        conv_filters, conv_layers: the strided convolutional front-end (0 filters: none).
         cell (`"gru"` or `"lstm"`), peephole (LSTM), units, num_layers: the model.
         learning_rate, batch_size, epochs, seed: training.
 
@@ -85,7 +116,10 @@ class AsrTask(Task):
     >>> task.fit()
     >>> task.evaluate()
     {'loss': 3.1, 'cer': 0.06, 'wer': 0.15}
-    >>> task.predict([seqkeras.datasets.speech.synthesize("seven go")])
+    >>> audio = seqkeras.datasets.speech.synthesize("seven go")
+    >>> task.predict([audio])
+    ['seven go']
+    >>> task.predict([audio], beam_width=8, lexicon=True)   # only the task's words
     ['seven go']
     """
 
@@ -99,6 +133,8 @@ class AsrTask(Task):
         "num_mel_bins": 40,
         "frame_length": 512,
         "frame_step": 256,
+        "conv_filters": 0,
+        "conv_layers": 1,
         "cell": "gru",
         "peephole": False,
         "units": 128,
@@ -144,9 +180,11 @@ class AsrTask(Task):
             max_seconds=c["max_seconds"],
         )
         max_frames = features.num_frames(round(c["max_seconds"] * features.sample_rate))
-        # Every word of the vocabulary, so that a small sample still covers the alphabet.
-        texts = [" ".join(c["words"]), *(example.text for example in examples)]
-        return SpeechPreprocessor.fit(texts, features, max_frames)
+        # The words (space-separated) give every character, even when a small sample misses some.
+        texts = [example.text for example in examples]
+        return SpeechPreprocessor.fit(
+            texts, features, max_frames, words=c["words"], downsampling=2 ** conv_layers(c)
+        )
 
     def build_model(self):
         return build_model(
@@ -163,6 +201,16 @@ class AsrTask(Task):
 
         features, _ = self.preprocessor.encode_audio([example.audio for example in examples])
         labels = self.preprocessor.encode_texts([example.text for example in examples])
+        # CTC needs a frame per label and a blank between repeated labels.
+        repeats = (labels[:, 1:] == labels[:, :-1]) & (labels[:, 1:] >= 0)
+        needed = (labels >= 0).sum(axis=1) + repeats.sum(axis=1)
+        frames = self.preprocessor.output_frames(self.preprocessor.max_frames)
+        if needed.max() > frames:
+            row = int(needed.argmax())
+            raise SeqKerasError(
+                f"{self.name}: transcript {examples[row].text!r} needs {needed[row]} CTC frames; "
+                f"the model has {frames} (raise max_seconds or lower the front-end's stride)."
+            )
         dataset = tf.data.Dataset.from_tensor_slices((features, labels))
         if training:
             dataset = dataset.shuffle(len(examples), seed=self.config["seed"])
@@ -187,30 +235,33 @@ class AsrTask(Task):
         self._check_trained()
         return Transcriber(lambda x: self.model.predict(x, verbose=0), self.preprocessor)
 
-    def predict(self, inputs, sample_rate=None, beam_width=None):
+    def predict(self, inputs, sample_rate=None, **options):
         """The transcript of each waveform (or WAV file path) in `inputs`.
 
         Args:
             inputs: a list of 1-D sample arrays (float in [-1, 1] or int16) or WAV paths.
             sample_rate: the arrays' rate (default 22,050 Hz, the only one accepted).
-            beam_width: None for best-path decoding, else prefix beam search's beam width.
+            **options: decoding options of `Transcriber.decode`: `beam_width` (None: best
+                path), `lexicon` (True: the config's words), `lm`, `lm_weight`, `word_bonus`.
 
         Raises:
             SeqKerasError: `inputs` is not a non-empty list, or a waveform is empty, holds
-                NaN/inf, has another sample rate, or is longer than `max_seconds`.
+                NaN/inf, has another sample rate, or is longer than `max_seconds`; or a bad
+                decoding option.
         """
-        return self.transcriber.predict(inputs, sample_rate, beam_width)
+        return self.transcriber.predict(inputs, sample_rate, **options)
 
-    def evaluate(self, examples=None, beam_width=None):
+    def evaluate(self, examples=None, **options):
         """The CTC loss and the transcripts' character and word error rates.
 
         Args:
             examples: `Utterance`s; `data["validation"]` (held-out voices) if None.
-            beam_width: also decode by prefix beam search with this beam.
+            **options: decoding options of `Transcriber.decode` (e.g. `beam_width=8,
+                lexicon=True`): the transcripts are also decoded with them.
 
         Returns:
             A dict of floats: "loss", "cer" and "wer" (best path: edit distances over
-            reference lengths), and with `beam_width` "cer_beam" and "wer_beam".
+            reference lengths), and with `options` "cer_beam" and "wer_beam".
         """
         self._check_trained()
         examples = self.data["validation"] if examples is None else list(examples)
@@ -218,11 +269,11 @@ class AsrTask(Task):
             raise SeqKerasError(f"{self.name}: evaluate got no examples.")
         results = super().evaluate(examples)
         references = [example.text for example in examples]
-        waveforms = [example.audio for example in examples]
-        hypotheses = self.predict(waveforms)
+        logits, frames = self.transcriber.logits([example.audio for example in examples])
+        hypotheses = self.transcriber.decode(logits, frames)
         results.update(cer=cer(references, hypotheses), wer=wer(references, hypotheses))
-        if beam_width is not None:
-            hypotheses = self.predict(waveforms, beam_width=beam_width)
+        if options:
+            hypotheses = self.transcriber.decode(logits, frames, **options)
             results.update(
                 cer_beam=cer(references, hypotheses), wer_beam=wer(references, hypotheses)
             )

@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from seqkeras import SeqKerasError
-from seqkeras.decoding import ctc_beam_search, ctc_greedy_decode
+from seqkeras.decoding import WordNgramLM, ctc_beam_search, ctc_greedy_decode
 
 
 def log_softmax(logits):
@@ -221,3 +221,148 @@ def test_bad_greedy_inputs_raise():
         ctc_greedy_decode(np.zeros(4))
     with pytest.raises(SeqKerasError, match="blank"):
         ctc_greedy_decode(np.zeros((2, 4)), blank=-1)
+
+
+def word_terms(text, lexicon=None, lm=None, lm_weight=1.0, word_bonus=0.0):
+    """The word scoring of a transcript, as `ctc_beam_search` defines it (-inf: not allowed)."""
+    words = text.split(" ")
+    if lexicon is not None and text and not all(word in lexicon for word in words):
+        return -np.inf
+    if not text:
+        return 0.0
+    return sum(
+        word_bonus + (0.0 if lm is None else lm_weight * lm(tuple(words[:i]), word))
+        for i, word in enumerate(words)
+    )
+
+
+def letters(text, alphabet):
+    return [alphabet.index(c) for c in text]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_zero_lm_weight_without_lexicon_equals_plain_beam_search(seed):
+    rng = np.random.default_rng(400 + seed)
+    logits = rng.normal(size=(15, 5)) * 2
+    lm = WordNgramLM().fit(["ab a", "b"])
+    plain = ctc_beam_search(logits, beam_width=6)
+    scored = ctc_beam_search(logits, beam_width=6, alphabet="_ abc", lm=lm, lm_weight=0.0)
+    assert scored == plain
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("with_lm", [False, True])
+def test_lexicon_search_equals_exhaustive_search_over_word_sequences(seed, with_lm):
+    rng = np.random.default_rng(500 + seed)
+    alphabet = "_ ab"
+    lexicon = {"a", "ab", "ba", "bb"}
+    log_probs = log_softmax(rng.normal(size=(int(rng.integers(3, 7)), 4)) * 2)
+    scoring = {}
+    if with_lm:
+        lm = WordNgramLM(order=2, k=0.5).fit(["a ab", "ab ba a", "bb"])
+        scoring = {"lm": lm, "lm_weight": 0.7, "word_bonus": 0.4}
+    # Every sequence of lexicon words that fits in the frames, scored by the brute-force
+    # CTC log-probability of its text plus its word terms.
+    exact = brute_force_label_log_probs(log_probs, blank=0)
+    expected = {}
+    for count in range(len(log_probs) + 1):
+        for words in itertools.product(sorted(lexicon), repeat=count):
+            labels = tuple(letters(" ".join(words), alphabet))
+            if labels in exact:
+                expected[labels] = exact[labels] + word_terms(" ".join(words), lexicon, **scoring)
+    result = ctc_beam_search(
+        log_probs, beam_width=10_000, alphabet=alphabet, lexicon=lexicon, **scoring
+    )
+    assert len(result) == len(expected)
+    for labels, score in result:
+        assert score == pytest.approx(expected[tuple(labels)], abs=1e-9)
+    np.testing.assert_allclose(
+        [score for _, score in result], sorted(expected.values(), reverse=True)
+    )
+
+
+def test_lm_scores_words_without_a_lexicon():
+    rng = np.random.default_rng(8)
+    alphabet = "_ ab"
+    log_probs = log_softmax(rng.normal(size=(5, 4)) * 2)
+    lm = WordNgramLM(order=1).fit(["a a b", "ab"])
+    scoring = {"lm": lm, "lm_weight": 1.5, "word_bonus": -0.2}
+    exact = brute_force_label_log_probs(log_probs, blank=0)
+    result = ctc_beam_search(log_probs, beam_width=len(exact), alphabet=alphabet, **scoring)
+    assert len(result) == len(exact)
+    for labels, score in result:
+        text = "".join(alphabet[i] for i in labels)
+        expected = exact[tuple(labels)] + word_terms(" ".join(text.split()), **scoring)
+        assert score == pytest.approx(expected, abs=1e-9)
+
+
+def peaked(alphabet, frames):
+    """Log-probabilities of frames given as {character: probability} (the rest shared)."""
+    rows = []
+    for frame in frames:
+        rest = (1 - sum(frame.values())) / (len(alphabet) - len(frame))
+        rows.append([frame.get(c, rest) for c in alphabet])
+    return np.log(rows)
+
+
+def test_lexicon_turns_an_acoustically_preferred_non_word_into_a_word():
+    alphabet = "_ egnotw"
+    frames = [{"t": 0.9}, {"w": 0.9}, {"e": 0.5, "o": 0.4}, {"_": 0.9}]
+    log_probs = peaked(alphabet, frames)
+
+    def text(result):
+        return "".join(alphabet[i] for i in result[0][0])
+
+    assert text(ctc_beam_search(log_probs, beam_width=8)) == "twe"
+    lexicon = {"two", "one", "go"}
+    assert text(ctc_beam_search(log_probs, 8, alphabet=alphabet, lexicon=lexicon)) == "two"
+
+
+def test_language_model_picks_the_likelier_word():
+    alphabet = "_ dgnopuw"
+    frames = [{"u": 0.9}, {"p": 0.9}, {" ": 0.9}, {"n": 0.5, "g": 0.45}, {"o": 0.9}]
+    log_probs = peaked(alphabet, frames)
+    lexicon = {"up", "down", "go", "no"}
+    lm = WordNgramLM(order=2).fit(["up go", "up go", "down no"])
+
+    def text(**options):
+        result = ctc_beam_search(log_probs, 8, alphabet=alphabet, lexicon=lexicon, **options)
+        return "".join(alphabet[i] for i in result[0][0])
+
+    assert text() == "up no"
+    assert text(lm=lm, lm_weight=1.0) == "up go"
+
+
+def test_a_beam_left_inside_words_gives_no_transcript():
+    log_probs = np.log([[0.1, 0.9]])
+    assert ctc_beam_search(log_probs, beam_width=1, alphabet="_a", lexicon={"aa"}) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lexicon": {"ab"}}, "need the `alphabet`"),
+        ({"lexicon": {"ab"}, "alphabet": "_ a"}, "vocab_size=4"),
+        ({"lexicon": {"ab"}, "alphabet": "_ aa"}, "distinct"),
+        ({"lexicon": {"ab"}, "alphabet": ["_", " ", "a", "bc"]}, "vocab_size=4"),
+        ({"lexicon": "ab", "alphabet": "_ ab"}, "set of words"),
+        ({"lexicon": True, "alphabet": "_ ab"}, "set of words"),
+        ({"lexicon": {"ab", 3}, "alphabet": "_ ab"}, "strings"),
+        ({"lexicon": {"ac"}, "alphabet": "_ ab"}, r"\['c'\]"),
+        ({"lexicon": {"a b"}, "alphabet": "_ ab"}, r"\[' '\]"),
+        ({"lexicon": {""}, "alphabet": "_ ab"}, "empty"),
+        ({"lm": "model", "alphabet": "_ ab"}, "callable"),
+        ({"lm": lambda context, word: float("nan"), "alphabet": "_ ab"}, "log-probability"),
+        ({"lm": lambda context, word: 0.5, "alphabet": "_ ab"}, "log-probability"),
+        ({"lm": lambda context, word: -1.0, "alphabet": "_ ab", "lm_weight": -1}, "lm_weight"),
+        ({"word_bonus": np.inf, "alphabet": "_ ab"}, "word_bonus"),
+        (
+            {"lexicon": {"ab"}, "alphabet": "_ ab", "prefix_scorer": lambda p: np.zeros(4)},
+            "not both",
+        ),
+    ],
+)
+def test_bad_word_scoring_arguments_raise(kwargs, message):
+    log_probs = np.log(np.full((6, 4), 0.25))
+    with pytest.raises(SeqKerasError, match=message):
+        ctc_beam_search(log_probs, beam_width=4, **kwargs)

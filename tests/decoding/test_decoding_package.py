@@ -44,6 +44,7 @@ def test_public_names():
         "beam_search",
         "ctc",
         "greedy_sampler",
+        "ngram",
         "random_sampler",
         "sampler",
         "sampling",
