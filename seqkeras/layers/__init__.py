@@ -1,7 +1,8 @@
 """Recurrent cells and sequence layers of the course, in the weight layouts of `keras.layers`;
-attention over encoded sequences."""
+attention over encoded sequences; frame masks for zero-padded features."""
 
 from seqkeras.layers.attention import BahdanauAttention, LuongAttention
+from seqkeras.layers.frame_mask import FrameMask
 from seqkeras.layers.gru import GRU, GRUCell
 from seqkeras.layers.lstm import LSTM, LSTMCell
 from seqkeras.layers.simple_rnn import SimpleRNN, SimpleRNNCell
@@ -10,6 +11,7 @@ __all__ = [
     "GRU",
     "LSTM",
     "BahdanauAttention",
+    "FrameMask",
     "GRUCell",
     "LSTMCell",
     "LuongAttention",

@@ -39,8 +39,10 @@ def build_model(config, num_mel_bins, num_classes, max_frames, name="asr"):
     With `conv_filters` > 0, `conv_layers` x Conv1D(conv_filters, kernel 5, stride 2, "same"
     padding, ReLU) first: T' = ⌈T / 2^conv_layers⌉ output frames. Then `num_layers` x
     Bidirectional(seqkeras GRU or (peephole) LSTM) -> Dense; compiled with Adam (gradient norm
-    clipped to 1) and `CTCLoss` (blank 0, every one of the T' frames counted: the padded
-    frames learn to emit blanks).
+    clipped to 1) and `CTCLoss` (blank 0). A `FrameMask` masks the frames after each
+    utterance's end (its first ⌈n / 2^conv_layers⌉ output frames are kept): the recurrent
+    layers skip them, the backward direction starts at the utterance's last frame, and the
+    CTC loss counts exactly the frames that decoding reads.
 
     Args:
         config: an `AsrTask` config (conv_filters, conv_layers, cell, peephole, units,
@@ -54,7 +56,8 @@ def build_model(config, num_mel_bins, num_classes, max_frames, name="asr"):
         raise SeqKerasError(f"asr: config 'cell' must be one of {CELLS}, got {config['cell']!r}.")
     features = keras.Input((max_frames, num_mel_bins), name="features")
     hidden = features
-    for index in range(conv_layers(config)):
+    strides = conv_layers(config)
+    for index in range(strides):
         hidden = keras.layers.Conv1D(
             config["conv_filters"],
             CONV_KERNEL_SIZE,
@@ -63,6 +66,7 @@ def build_model(config, num_mel_bins, num_classes, max_frames, name="asr"):
             activation="relu",
             name=f"conv_{index}",
         )(hidden)
+    hidden = layers.FrameMask(2**strides, name="frame_mask")([hidden, features])
     for index in range(config["num_layers"]):
         if config["cell"] == "gru":
             recurrent = layers.GRU(config["units"], return_sequences=True, name=f"rnn_{index}")
@@ -133,8 +137,8 @@ class AsrTask(Task):
         "num_mel_bins": 40,
         "frame_length": 512,
         "frame_step": 256,
-        "conv_filters": 0,
-        "conv_layers": 1,
+        "conv_filters": 128,
+        "conv_layers": 2,
         "cell": "gru",
         "peephole": False,
         "units": 128,
@@ -151,6 +155,8 @@ class AsrTask(Task):
         "max_seconds": 1.5,
         "num_mel_bins": 20,
         "frame_step": 512,
+        "conv_filters": 16,
+        "conv_layers": 1,
         "units": 16,
         "num_layers": 1,
         "learning_rate": 1e-2,

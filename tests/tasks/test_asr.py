@@ -152,7 +152,7 @@ def test_preprocessor_round_trip_and_bad_transcripts(task):
 
 def test_old_preprocessor_configs_load_without_words(task):
     config = task.preprocessor.get_config()
-    assert config["words"] == task.config["words"] and config["downsampling"] == 1
+    assert config["words"] == task.config["words"] and config["downsampling"] == 2
     del config["words"], config["downsampling"]
     preprocessor = SpeechPreprocessor.from_config(config)
     assert preprocessor.words is None and preprocessor.downsampling == 1
