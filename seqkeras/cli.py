@@ -195,15 +195,13 @@ def predict_command(args):
         outputs = [loaded.generate(args.num, prefix, **sampling) for prefix in args.inputs or [""]]
         print(json.dumps({"outputs": outputs}, ensure_ascii=False))
         return 0
-    from seqkeras.runtime.labeling import DnaBundle
-
     # These take their inputs as given: texts, WAV file paths for speech, .npy keypoint
     # clip paths for frame classification (a ClassificationBundle subclass), DNA sequences.
     listed_bundles = (
         runtime.TaggingBundle,
         runtime.ClassificationBundle,
         runtime.SpeechBundle,
-        DnaBundle,
+        runtime.DnaBundle,
     )
     if isinstance(loaded, listed_bundles) and args.graph is None:
         print(json.dumps({"outputs": loaded.predict(args.inputs)}, ensure_ascii=False))

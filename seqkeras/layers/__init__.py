@@ -5,6 +5,7 @@ from seqkeras.layers.attention import BahdanauAttention, LuongAttention
 from seqkeras.layers.frame_mask import FrameMask
 from seqkeras.layers.gru import GRU, GRUCell
 from seqkeras.layers.lstm import LSTM, LSTMCell
+from seqkeras.layers.masked import MaskedConv1D, MaskedGlobalMaxPooling1D
 from seqkeras.layers.simple_rnn import SimpleRNN, SimpleRNNCell
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "GRUCell",
     "LSTMCell",
     "LuongAttention",
+    "MaskedConv1D",
+    "MaskedGlobalMaxPooling1D",
     "SimpleRNN",
     "SimpleRNNCell",
 ]

@@ -9,6 +9,7 @@ what `seqkeras.export` wrote with NumPy and one engine.
 
 from seqkeras.runtime.bundle import Bundle, load
 from seqkeras.runtime.ctc import SpeechBundle, SpeechPreprocessor, Transcriber
+from seqkeras.runtime.dna import DnaAnnotator, DnaBundle, DnaPreprocessor
 from seqkeras.runtime.frames import FrameClassificationBundle, KeypointPreprocessor
 from seqkeras.runtime.labeling import (
     ClassificationBundle,
@@ -36,6 +37,9 @@ __all__ = [
     "ClassificationBundle",
     "ClassificationPreprocessor",
     "Classifier",
+    "DnaAnnotator",
+    "DnaBundle",
+    "DnaPreprocessor",
     "FrameClassificationBundle",
     "GenerationBundle",
     "KeypointPreprocessor",
