@@ -14,7 +14,9 @@ import pytest
 
 from seqkeras import export, runtime
 from seqkeras.serve import make_server
+from seqkeras.tasks.activity import ActivityTask
 from seqkeras.tasks.char_lm import CharLMTask
+from seqkeras.tasks.dna import DnaTask
 from seqkeras.tasks.sentiment import SentimentTask
 
 TEXTS = ["The food was not good .", "The staff was friendly ."]
@@ -38,6 +40,8 @@ def bundles(tmp_path_factory):
             root / "char_lm",
         ),
         "plain": export.bundle(plain, root / "plain", formats="onnx", progress=False),
+        "dna": untrained_bundle(DnaTask(smoke=True), root / "dna"),
+        "activity": untrained_bundle(ActivityTask(smoke=True), root / "activity"),
     }
 
 
@@ -93,6 +97,25 @@ def test_generation_options_reach_the_sampler(servers, bundles):
     sampling = {key: value for key, value in options.items() if key != "num"}
     expected = [bundle.generate(2, prefix, **sampling) for prefix in ("a", "")]
     assert reply["outputs"] == expected and len(reply["outputs"][0]) == 2
+
+
+def test_dna_sequences_and_activity_clips(servers, bundles):
+    sequences = ["ACGTTATAAAAGGC", "GGGGCGGGGNACGT"]
+    status, reply = request(servers["dna"], "POST", "/v1/predict", {"inputs": sequences})
+    assert status == 200
+    expected = json.loads(json.dumps(runtime.load(bundles["dna"]).predict(sequences)))
+    assert reply == {"outputs": expected}
+    # Short clips, rounded: the test server takes bodies of at most 4096 bytes.
+    clips = [
+        example.frames[:6].astype(float).round(2)
+        for example in ActivityTask(smoke=True).data["test"][:2]
+    ]
+    body = {"inputs": [clip.tolist() for clip in clips]}
+    status, reply = request(servers["activity"], "POST", "/v1/predict", body)
+    assert status == 200 and reply["outputs"] == runtime.load(bundles["activity"]).predict(clips)
+    # File paths are not read: a client cannot make the server open its files.
+    status, reply = request(servers["activity"], "POST", "/v1/predict", {"inputs": ["/etc/passwd"]})
+    assert status == 400 and "number arrays" in reply["error"]
 
 
 def test_a_plain_bundle_takes_number_arrays(servers, bundles):
