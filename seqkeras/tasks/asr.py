@@ -33,7 +33,7 @@ CELLS = ("gru", "lstm")
 CONV_KERNEL_SIZE = 5
 
 
-def build_model(config, num_mel_bins, num_classes, max_frames, name="asr"):
+def build_model(config, num_mel_bins, num_classes, max_frames, name="asr", decay_steps=None):
     """The recognizer: features (batch, T, num_mel_bins) -> logits (batch, T', num_classes).
 
     With `conv_filters` > 0, `conv_layers` x Conv1D(conv_filters, kernel 5, stride 2, "same"
@@ -51,6 +51,8 @@ def build_model(config, num_mel_bins, num_classes, max_frames, name="asr"):
         num_classes: the characters and the blank.
         max_frames: the fixed number of frames T.
         name: the model's name.
+        decay_steps: if given, the learning rate follows a cosine from `learning_rate` down
+            to 5% of it over this many steps (the planned training), else it stays constant.
     """
     if config["cell"] not in CELLS:
         raise SeqKerasError(f"asr: config 'cell' must be one of {CELLS}, got {config['cell']!r}.")
@@ -80,8 +82,11 @@ def build_model(config, num_mel_bins, num_classes, max_frames, name="asr"):
         hidden = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{index}")(hidden)
     logits = keras.layers.Dense(num_classes, name="logits")(hidden)
     model = keras.Model(features, logits, name=name)
+    learning_rate = config["learning_rate"]
+    if decay_steps:
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps, 0.05)
     model.compile(
-        optimizer=keras.optimizers.Adam(config["learning_rate"], clipnorm=1.0),
+        optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
         loss=CTCLoss(blank=0),
     )
     return model
@@ -112,7 +117,9 @@ class AsrTask(Task):
         num_mel_bins, frame_length, frame_step: the log-mel features.
         conv_filters, conv_layers: the strided convolutional front-end (0 filters: none).
         cell (`"gru"` or `"lstm"`), peephole (LSTM), units, num_layers: the model.
-        learning_rate, batch_size, epochs, seed: training.
+        learning_rate (cosine-decayed over the planned epochs), frequency_mask (the widest
+            band of mel bins zeroed per training utterance, SpecAugment; 0: none),
+            batch_size, epochs, seed: training.
 
     Example:
 
@@ -144,6 +151,7 @@ class AsrTask(Task):
         "units": 128,
         "num_layers": 2,
         "learning_rate": 3e-3,
+        "frequency_mask": 8,
         "batch_size": 32,
         "epochs": 30,
         "seed": 0,
@@ -160,6 +168,7 @@ class AsrTask(Task):
         "units": 16,
         "num_layers": 1,
         "learning_rate": 1e-2,
+        "frequency_mask": 4,
         "batch_size": 16,
         "epochs": 2,
     }
@@ -193,12 +202,14 @@ class AsrTask(Task):
         )
 
     def build_model(self):
+        c = self.config
         return build_model(
-            self.config,
+            c,
             self.preprocessor.features.num_mel_bins,
             self.preprocessor.num_classes,
             self.preprocessor.max_frames,
             self.name,
+            decay_steps=c["epochs"] * -(-c["train_size"] // c["batch_size"]),
         )
 
     def to_dataset(self, examples, training=False):
@@ -220,7 +231,20 @@ class AsrTask(Task):
         dataset = tf.data.Dataset.from_tensor_slices((features, labels))
         if training:
             dataset = dataset.shuffle(len(examples), seed=self.config["seed"])
+            if self.config["frequency_mask"]:
+                dataset = dataset.map(self._mask_frequencies, num_parallel_calls=2)
         return dataset.batch(self.config["batch_size"]).prefetch(2)
+
+    def _mask_frequencies(self, features, labels):
+        """SpecAugment's frequency masking: zeroes a random band of 0 to `frequency_mask` mel
+        bins of the whole utterance, so the model cannot lean on one voice's formants."""
+        import tensorflow as tf
+
+        bins = self.preprocessor.features.num_mel_bins
+        width = tf.random.uniform((), 0, self.config["frequency_mask"] + 1, tf.int32)
+        start = tf.random.uniform((), 0, bins - width + 1, tf.int32)
+        keep = tf.logical_or(tf.range(bins) < start, tf.range(bins) >= start + width)
+        return features * tf.cast(keep, features.dtype), labels
 
     def inference_models(self):
         self._check_trained()
