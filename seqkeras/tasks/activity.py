@@ -115,6 +115,7 @@ class ActivityTask(Task):
     """
 
     preprocessor_class = KeypointPreprocessor
+    pipeline = "classify_frames"
     defaults: ClassVar[dict] = {
         "train_size": 4000,
         "validation_size": 400,
@@ -176,23 +177,11 @@ class ActivityTask(Task):
         )
 
     def to_dataset(self, examples, training=False):
-        import tensorflow as tf
-
         arrays = (
             self.preprocessor.encode([example.frames for example in examples]),
             self.preprocessor.encode_labels([example.label for example in examples]),
         )
-        dataset = tf.data.Dataset.from_tensor_slices(arrays)
-        if training:
-            dataset = dataset.shuffle(len(examples), seed=self.config["seed"])
-        return dataset.batch(self.config["batch_size"]).prefetch(2)
-
-    def inference_models(self):
-        self._check_trained()
-        return {"model": self.model}
-
-    def export_metadata(self):
-        return {**super().export_metadata(), "pipeline": "classify_frames"}
+        return self.batched(arrays, training)
 
     def export_verify_inputs(self):
         clips = [example.frames for example in self.data["validation"][:4]]

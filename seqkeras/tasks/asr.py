@@ -135,6 +135,7 @@ class AsrTask(Task):
     """
 
     preprocessor_class = SpeechPreprocessor
+    pipeline = "ctc"
     defaults: ClassVar[dict] = {
         "train_size": 3000,
         "validation_size": 300,
@@ -245,13 +246,6 @@ class AsrTask(Task):
         start = tf.random.uniform((), 0, bins - width + 1, tf.int32)
         keep = tf.logical_or(tf.range(bins) < start, tf.range(bins) >= start + width)
         return features * tf.cast(keep, features.dtype), labels
-
-    def inference_models(self):
-        self._check_trained()
-        return {"model": self.model}
-
-    def export_metadata(self):
-        return {**super().export_metadata(), "pipeline": "ctc"}
 
     def export_verify_inputs(self):
         waveforms = [example.audio for example in self.data["validation"][:2]]

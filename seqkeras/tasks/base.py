@@ -25,8 +25,9 @@ class Task:
         build_preprocessor(examples)   -> the fitted Preprocessor
         build_model()                  -> the compiled training model (Functional API)
         to_dataset(examples, training) -> what `model.fit` takes (e.g. a tf.data.Dataset)
-        inference_models()             -> {"encoder": ..., "step": ...} or {"model": ...}
-        export_metadata()              -> bundle metadata for the runtime pipeline
+        inference_models()             -> {"encoder": ..., "step": ...}; default {"model": model}
+        export_metadata()              -> bundle metadata; default the preprocessor's config
+                                          and `pipeline`, the runtime pipeline's name
         predict(inputs)
 
     Args:
@@ -43,6 +44,7 @@ class Task:
     """
 
     name = None  # set by `seqkeras.tasks.register`
+    pipeline = None  # the `seqkeras.runtime` pipeline that runs the exported bundle
     preprocessor_class = None
     defaults: ClassVar[dict] = {}
     smoke_config: ClassVar[dict] = {}
@@ -78,11 +80,17 @@ class Task:
         raise NotImplementedError
 
     def inference_models(self):
-        raise NotImplementedError
+        """The graphs to export: by default the training model itself, as `"model"`."""
+        self._check_trained()
+        return {"model": self.model}
 
     def export_metadata(self):
-        """Bundle metadata: the preprocessor's config (subclasses add the pipeline's settings)."""
-        return {"preprocessor": self.preprocessor.get_config()}
+        """Bundle metadata: the preprocessor's config and the pipeline's name (subclasses add
+        the pipeline's settings)."""
+        metadata = {"preprocessor": self.preprocessor.get_config()}
+        if self.pipeline:
+            metadata["pipeline"] = self.pipeline
+        return metadata
 
     def export_verify_inputs(self):
         """Inputs per graph on which an export is checked against Keras (None: no check)."""
@@ -92,6 +100,16 @@ class Task:
         raise NotImplementedError
 
     # Shared behaviour --------------------------------------------------------------------
+
+    def batched(self, arrays, training=False):
+        """Arrays with one row per example (a tuple or dict of them) as a `tf.data.Dataset`
+        of `batch_size` batches, shuffled with the config's `seed` when `training`."""
+        import tensorflow as tf
+
+        dataset = tf.data.Dataset.from_tensor_slices(arrays)
+        if training:
+            dataset = dataset.shuffle(int(dataset.cardinality()), seed=self.config["seed"])
+        return dataset.batch(self.config["batch_size"]).prefetch(2)
 
     @property
     def data(self):

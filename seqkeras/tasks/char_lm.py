@@ -138,6 +138,7 @@ class CharLMTask(Task):
     """
 
     preprocessor_class = TextPreprocessor
+    pipeline = "generate"
     defaults: ClassVar[dict] = {
         "locales": list(DEFAULT_LOCALES),
         "max_names": None,
@@ -200,7 +201,6 @@ class CharLMTask(Task):
     def export_metadata(self):
         return {
             **super().export_metadata(),
-            "pipeline": "generate",
             "state_sizes": state_sizes(self.model),
         }
 

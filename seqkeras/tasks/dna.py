@@ -138,6 +138,7 @@ class DnaTask(Task):
     """
 
     preprocessor_class = DnaPreprocessor
+    pipeline = "dna"
     defaults: ClassVar[dict] = {
         "train_size": 8_000,
         "validation_size": 500,
@@ -232,9 +233,6 @@ class DnaTask(Task):
     def inference_models(self):
         self._check_trained()
         return {"model": fixed_length_model(self.model, self.config, self.preprocessor.length)}
-
-    def export_metadata(self):
-        return {**super().export_metadata(), "pipeline": "dna"}
 
     def export_verify_inputs(self):
         sequences = [example.sequence for example in self.data["validation"][:4]]

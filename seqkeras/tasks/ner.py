@@ -96,6 +96,7 @@ class NerTask(Task):
     """
 
     preprocessor_class = TaggingPreprocessor
+    pipeline = "tag"
     defaults: ClassVar[dict] = {
         "train_size": 16_000,
         "validation_size": 1_000,
@@ -180,9 +181,6 @@ class NerTask(Task):
     def inference_models(self):
         self._check_trained()
         return {"model": fixed_length_model(self.model, self.preprocessor.length)}
-
-    def export_metadata(self):
-        return {**super().export_metadata(), "pipeline": "tag"}
 
     def export_verify_inputs(self):
         tokens = [example.tokens for example in self.data["validation"][:4]]

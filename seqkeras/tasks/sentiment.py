@@ -115,6 +115,7 @@ class SentimentTask(Task):
     """
 
     preprocessor_class = ClassificationPreprocessor
+    pipeline = "classify"
     defaults: ClassVar[dict] = {
         "train_size": 16_000,
         "validation_size": 1_000,
@@ -184,23 +185,11 @@ class SentimentTask(Task):
         )
 
     def to_dataset(self, examples, training=False):
-        import tensorflow as tf
-
         arrays = (
             self.preprocessor.encode([example.text for example in examples]),
             self.preprocessor.encode_labels([example.label for example in examples]),
         )
-        dataset = tf.data.Dataset.from_tensor_slices(arrays)
-        if training:
-            dataset = dataset.shuffle(len(examples), seed=self.config["seed"])
-        return dataset.batch(self.config["batch_size"]).prefetch(2)
-
-    def inference_models(self):
-        self._check_trained()
-        return {"model": self.model}
-
-    def export_metadata(self):
-        return {**super().export_metadata(), "pipeline": "classify"}
+        return self.batched(arrays, training)
 
     def export_verify_inputs(self):
         texts = [example.text for example in self.data["validation"][:4]]

@@ -308,7 +308,7 @@ class Seq2SeqTask(Task):
     """
 
     preprocessor_class = Seq2SeqPreprocessor
-    pipeline = "seq2seq"  # the runtime pipeline of the exported bundles
+    pipeline = "seq2seq"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -368,12 +368,7 @@ class Seq2SeqTask(Task):
         return inputs, target_out
 
     def to_dataset(self, examples, training=False):
-        import tensorflow as tf
-
-        dataset = tf.data.Dataset.from_tensor_slices(self.arrays(examples))
-        if training:
-            dataset = dataset.shuffle(len(examples), seed=self.config["seed"])
-        return dataset.batch(self.config["batch_size"]).prefetch(tf.data.AUTOTUNE)
+        return self.batched(self.arrays(examples), training)
 
     def inference_models(self):
         self._check_trained()
@@ -381,8 +376,7 @@ class Seq2SeqTask(Task):
 
     def export_metadata(self):
         return {
-            "pipeline": self.pipeline,
-            "preprocessor": self.preprocessor.get_config(),
+            **super().export_metadata(),
             "state_names": list(STATE_NAMES[cell_kind(self.model)]),
             "beam_width": self.config["beam_width"],
             "alpha": self.config["alpha"],
