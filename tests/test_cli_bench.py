@@ -24,7 +24,9 @@ def test_bench_times_every_graph_on_every_backend(bundle_path, capsys):
     assert rows[0].split()[2] == "2x32" and rows[1].split()[2] == "2x7"
     for row in rows:
         median, p90, per_second = map(float, row.split()[-3:])
-        assert 0 < median <= p90 and per_second == pytest.approx(1000 / median, rel=1e-2)
+        # The median is printed to 0.001 ms and calls/s to 0.1: they agree within that.
+        assert 0 < median <= p90
+        assert abs(1000 / per_second - median) <= 0.0005 + 1000 / per_second * 0.05 / per_second
 
 
 def test_bench_refuses_bad_counts_and_backends(bundle_path, capsys):
