@@ -1,4 +1,10 @@
-"""`seqkeras bench BUNDLE`: latency of each graph of a bundle (no TensorFlow)."""
+"""`seqkeras bench BUNDLE`: latency of each graph of a bundle (no TensorFlow).
+
+Without `--backend`, every backend the bundle has and this machine can run is timed. With
+`--json`, one JSON document per (backend, graph) line instead of the table.
+"""
+
+import json
 
 import numpy as np
 
@@ -14,6 +20,7 @@ def add_parser(commands):
     parser.add_argument("--batch", type=int, default=1, help="rows per call")
     parser.add_argument("--length", type=int, default=32, help="size of free dimensions")
     parser.add_argument("--threads", type=int, help="engine threads (its default)")
+    parser.add_argument("--json", action="store_true", help="one JSON document per graph")
     parser.set_defaults(run=run)
 
 
@@ -31,18 +38,23 @@ def synthetic_input(spec, batch, length, rng):
 
 def run(args):
     from seqkeras import runtime
-    from seqkeras.runtime.bundle import read_manifest
+    from seqkeras.runtime.bundle import available_backends, choose_backend, read_manifest
 
     for option in ("calls", "batch", "length"):
         if getattr(args, option) < 1:
             raise SeqKerasError(f"--{option} must be at least 1, got {getattr(args, option)}.")
     manifest = read_manifest(args.bundle)
-    formats = sorted({fmt for graph in manifest["graphs"].values() for fmt in graph["artifacts"]})
-    backends = args.backend.split(",") if args.backend else formats
+    if args.backend:
+        backends = [name.strip() for name in args.backend.split(",") if name.strip()]
+    else:
+        choose_backend(manifest, args.bundle)  # raises when no engine can run it
+        backends = available_backends(manifest)
     rng = np.random.default_rng(0)
-    print(
-        f"{'backend':8} {'graph':10} {'inputs':34} {'median ms':>10} {'p90 ms':>8} {'calls/s':>9}"
-    )
+    if not args.json:
+        print(
+            f"{'backend':8} {'graph':10} {'inputs':34} {'median ms':>10} {'p90 ms':>8} "
+            f"{'calls/s':>9}"
+        )
     for backend in backends:
         bundle = runtime.load(args.bundle, backend=backend, num_threads=args.threads)
         for name, graph in bundle.graphs.items():
@@ -53,6 +65,17 @@ def run(args):
             times = call_times(lambda graph=graph, feeds=feeds: graph.predict(feeds), args.calls)
             median, p90 = np.percentile(times, [50, 90]) * 1000
             shapes = ", ".join("x".join(map(str, feed.shape)) for feed in feeds.values())
+            if args.json:
+                row = {
+                    "backend": backend,
+                    "graph": name,
+                    "inputs": {key: list(feed.shape) for key, feed in feeds.items()},
+                    "median_ms": float(median),
+                    "p90_ms": float(p90),
+                    "calls_per_s": float(1000 / median),
+                }
+                print(json.dumps(row))
+                continue
             print(
                 f"{backend:8} {name:10} {shapes:34} {median:10.3f} {p90:8.3f} {1000 / median:9.1f}"
             )

@@ -1,89 +1,113 @@
 """`seqkeras predict BUNDLE INPUT...`: run a bundle through `seqkeras.runtime` (no TensorFlow).
 
-Prefixes for a generation bundle; texts for tagging, classification, translation and DNA
-bundles; WAV files for speech; PNG or .npy images for captions; .npy clips for activity; else
-one .npy file per model input.
+What the inputs are comes from the bundle's contract (`Bundle.input_kind`,
+`Bundle.read_arguments`): texts for tagging, classification, translation and DNA bundles;
+prefixes for a generation bundle; WAV files for speech; PNG or .npy images for captions; .npy
+clips for activity; else one .npy file per model input. The option flags are the options the
+pipelines declare (`Bundle.options`); a bundle refuses those it does not take. Options may come
+anywhere on the line: `seqkeras predict BUNDLE --backend tflite "3 mars 2021" --beam-width 3`.
+
+Output: one JSON document `{"outputs": [...]}`; with `--json`, one JSON document per input
+(`{"input": ..., "output": ...}`, one per line); `--scores` adds each answer's scores
+(class probabilities, sequence log-probabilities, tokens with their tags).
 """
 
+import argparse
 import json
-
-import numpy as np
 
 from seqkeras.errors import SeqKerasError
 
 
+class IntermixedParser(argparse.ArgumentParser):
+    """An argument parser that lets options and positional arguments come in any order."""
+
+    _parsing = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._parsing:  # parse_known_intermixed_args calls back in here
+            return super().parse_known_args(args, namespace)
+        self._parsing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._parsing = False
+
+
+def declared_options():
+    """Every wire option the registered pipelines declare: dict name -> (Option, kinds)."""
+    from seqkeras.runtime.bundle import PIPELINES
+
+    found = {}
+    for kind, bundle_class in sorted(PIPELINES.items()):
+        for name, option in bundle_class.options.items():
+            if option.type is not None:
+                found.setdefault(name, (option, []))[1].append(kind)
+    return found
+
+
+def add_option_flags(parser):
+    """One flag per declared option (`--beam-width`), default None (the bundle's default)."""
+    group = parser.add_argument_group("options of the bundle (see its contract)")
+    for name, (option, kinds) in declared_options().items():
+        flag = "--" + name.replace("_", "-")
+        help_text = f"{option.help} ({', '.join(kinds)} bundles)"
+        if option.type is bool:
+            group.add_argument(
+                flag, dest=name, action=argparse.BooleanOptionalAction, help=help_text
+            )
+        else:
+            group.add_argument(flag, dest=name, type=option.type, help=help_text)
+    return list(declared_options())
+
+
+def given_options(args):
+    """The option flags given on the command line (dict name -> value)."""
+    return {
+        name: getattr(args, name) for name in args.option_names if getattr(args, name) is not None
+    }
+
+
 def add_parser(commands):
     parser = commands.add_parser("predict", help="run a bundle (no TensorFlow)")
+    parser.__class__ = IntermixedParser
     parser.add_argument("bundle", help="bundle folder")
     parser.add_argument(
         "inputs",
         nargs="*",
-        help=".npy file per model input; prefixes for a generation bundle; texts for a "
-        "tagging, classification or translation bundle; PNG or .npy images for a caption "
-        "bundle; .npy (frames, features) clips for an activity bundle; DNA sequences for a "
-        "dna bundle",
+        help="texts (tagging, classification, translation, DNA), prefixes (generation), WAV "
+        "files (speech), PNG or .npy images (captions), .npy clips (activity), else one .npy "
+        "file per model input",
     )
-    parser.add_argument("--backend", choices=("onnx", "tflite"), default="onnx")
-    parser.add_argument("--graph", help="graph of a multi-graph bundle")
-    generation = parser.add_argument_group("generation bundles")
-    generation.add_argument("--num", type=int, default=1, help="texts per prefix")
-    generation.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
-    generation.add_argument("--top-k", type=int, help="sample among the k most probable")
-    generation.add_argument("--top-p", type=float, help="sample within the nucleus of mass p")
-    generation.add_argument("--seed", type=int, help="random seed (reproducible output)")
-    generation.add_argument("--max-len", type=int, help="most tokens generated per text")
-    seq2seq = parser.add_argument_group("translation and caption bundles")
-    seq2seq.add_argument("--beam-width", type=int, help="1 = greedy (default: the bundle's)")
-    seq2seq.add_argument("--alpha", type=float, help="length normalization (the bundle's)")
-    parser.set_defaults(run=run)
+    parser.add_argument("--backend", choices=("onnx", "tflite"), help="default: one installed")
+    parser.add_argument("--graph", help="run this raw graph of the bundle (.npy inputs)")
+    parser.add_argument("--json", action="store_true", help="one JSON document per input")
+    parser.add_argument("--scores", action="store_true", help="add each answer's scores")
+    parser.set_defaults(run=run, option_names=add_option_flags(parser))
 
 
 def run(args):
     from seqkeras import runtime
+    from seqkeras.runtime.bundle import read_arrays
+    from seqkeras.runtime.contract import rows, to_json
 
-    loaded = runtime.load(args.bundle, backend=args.backend)
-    if isinstance(loaded, runtime.GenerationBundle):
-        sampling = {
-            "temperature": args.temperature,
-            "top_k": args.top_k,
-            "top_p": args.top_p,
-            "seed": np.random.default_rng(args.seed),
-            "max_len": args.max_len,
-        }
-        outputs = [loaded.generate(args.num, prefix, **sampling) for prefix in args.inputs or [""]]
-        print(json.dumps({"outputs": outputs}, ensure_ascii=False))
+    bundle = runtime.load(args.bundle, backend=args.backend)
+    options = given_options(args)
+    if args.graph is not None:
+        if options or args.scores:
+            raise SeqKerasError("predict: --graph runs a raw graph; it takes no options.")
+        outputs = bundle.run_graph(args.graph, read_arrays(args.inputs, bundle[args.graph].inputs))
+    else:
+        inputs = bundle.read_arguments(args.inputs)
+        predict = bundle.predict_scored if args.scores else bundle.predict
+        outputs = predict(inputs, **options)
+    if not args.json:
+        print(json.dumps({"outputs": to_json(outputs)}, ensure_ascii=False))
         return 0
-    # These take their inputs as given: texts, WAV file paths for speech, .npy keypoint
-    # clip paths for frame classification (a ClassificationBundle subclass), DNA sequences.
-    listed_bundles = (
-        runtime.TaggingBundle,
-        runtime.ClassificationBundle,
-        runtime.SpeechBundle,
-        runtime.DnaBundle,
-    )
-    if isinstance(loaded, listed_bundles) and args.graph is None:
-        print(json.dumps({"outputs": loaded.predict(args.inputs)}, ensure_ascii=False))
-        return 0
-    # Translation bundles take texts; caption bundles PNG or .npy image files.
-    if isinstance(loaded, runtime.Seq2SeqBundle) and args.graph is None:
-        inputs = args.inputs
-        if isinstance(loaded, runtime.CaptionBundle):
-            from seqkeras.runtime.images import read_images
-
-            inputs = read_images(args.inputs, loaded.preprocessor.image_shape)
-        outputs = loaded.predict(inputs, beam_width=args.beam_width, alpha=args.alpha)
-        print(json.dumps({"outputs": outputs}, ensure_ascii=False))
-        return 0
-    if not args.inputs:
-        raise SeqKerasError("predict: give one .npy file per model input.")
-    arrays = []
-    for path in args.inputs:
-        try:
-            arrays.append(np.load(path, allow_pickle=False))
-        except (OSError, ValueError) as error:
-            raise SeqKerasError(f"predict: cannot read {path!r} as a .npy array: {error}") from None
-    outputs = loaded.predict(arrays[0] if len(arrays) == 1 else arrays, graph=args.graph)
-    if isinstance(outputs, np.ndarray):
-        outputs = {"output": outputs}
-    print(json.dumps({name: np.asarray(value).tolist() for name, value in outputs.items()}))
+    outputs = rows(outputs)
+    labels = args.inputs if len(args.inputs) == len(outputs) else range(len(outputs))
+    if bundle.input_kind == "prefixes" and not args.inputs:
+        labels = [""]
+    for label, output in zip(labels, outputs):
+        document = {"input": label, **(output if args.scores else {"output": output})}
+        print(json.dumps(to_json(document), ensure_ascii=False))
     return 0

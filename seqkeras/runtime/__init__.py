@@ -4,10 +4,12 @@ Importing this package never imports TensorFlow or Keras: a phone, a board or a 
 what `seqkeras.export` wrote with NumPy and one engine.
 
     bundle = seqkeras.runtime.load("bundle_dir", backend="onnx")   # or "tflite"
-    outputs = bundle.predict(inputs)
+    outputs = bundle.predict(inputs, **options)
+    bundle.input_kind, bundle.options, bundle.limits     # its contract (see `Bundle`)
 """
 
-from seqkeras.runtime.bundle import Bundle, load
+from seqkeras.runtime.bundle import Bundle, load, register_pipeline
+from seqkeras.runtime.contract import LimitError, Option
 from seqkeras.runtime.ctc import SpeechBundle, SpeechPreprocessor, Transcriber
 from seqkeras.runtime.dna import DnaAnnotator, DnaBundle, DnaPreprocessor
 from seqkeras.runtime.frames import FrameClassificationBundle, KeypointPreprocessor
@@ -20,7 +22,7 @@ from seqkeras.runtime.labeling import (
     TaggingPreprocessor,
 )
 from seqkeras.runtime.model import Model, load_artifact
-from seqkeras.runtime.pipelines import GenerationBundle, StepDecoder, register_pipeline
+from seqkeras.runtime.pipelines import GenerationBundle, StepDecoder
 from seqkeras.runtime.seq2seq import (
     CaptionBundle,
     CaptionPreprocessor,
@@ -43,7 +45,9 @@ __all__ = [
     "FrameClassificationBundle",
     "GenerationBundle",
     "KeypointPreprocessor",
+    "LimitError",
     "Model",
+    "Option",
     "Seq2SeqBundle",
     "Seq2SeqDecoder",
     "Seq2SeqPreprocessor",

@@ -20,9 +20,9 @@ import numpy as np
 
 from seqkeras import decoding
 from seqkeras.audio import LogMelSpectrogram, read_wav
-from seqkeras.errors import BundleError, SeqKerasError, VocabularyError
-from seqkeras.runtime.bundle import Bundle
-from seqkeras.runtime.pipelines import register_pipeline
+from seqkeras.errors import SeqKerasError, VocabularyError
+from seqkeras.runtime.bundle import Bundle, register_pipeline
+from seqkeras.runtime.contract import Option, declare
 from seqkeras.text.preprocessor import Preprocessor
 
 BLANK = "<blank>"
@@ -259,20 +259,32 @@ class SpeechBundle(Bundle):
     ['seven', 'go left']
     """
 
-    def __init__(self, path, backend, manifest, graphs):
-        super().__init__(path, backend, manifest, graphs)
-        try:
-            preprocessor = SpeechPreprocessor.from_config(self.metadata["preprocessor"])
-            transcriber = Transcriber(self["model"].predict, preprocessor)
-        except (KeyError, TypeError, SeqKerasError) as error:
-            raise BundleError(f"{path}: not a valid speech bundle ({error}).") from None
-        self.preprocessor = preprocessor
-        self.transcriber = transcriber
+    input_kind = "arrays"
+    array_dtype = "float32"
+    options = declare(
+        Option("sample_rate", int, None, low=1, high=384_000, help="the waveforms' rate (Hz)"),
+        Option("beam_width", int, None, low=1, high=64, help="prefix beam (none: best path)"),
+        Option(
+            "lexicon",
+            bool,
+            False,
+            also=(set, frozenset),
+            help="transcripts made of the model's words (beam search)",
+        ),
+        Option("lm", None, None, help="a word language model lm(context, word) -> log-prob"),
+        Option("lm_weight", float, 1.0, low=0.0, high=100.0, help="weight of the word LM"),
+        Option("word_bonus", float, 0.0, low=-100.0, high=100.0, help="score added per word"),
+    )
+    preprocessor_class = SpeechPreprocessor
 
-    def predict(self, inputs, graph=None, sample_rate=None, **options):
-        """Transcribes a list of waveforms or WAV paths (`Transcriber.predict`; `options`:
-        beam_width, lexicon, lm, lm_weight, word_bonus of `Transcriber.decode`), or runs the
-        raw graph when `graph` is named."""
-        if graph is not None:
-            return super().predict(inputs, graph)
-        return self.transcriber.predict(inputs, sample_rate, **options)
+    def setup(self):
+        self.transcriber = Transcriber(self["model"].predict, self.preprocessor)
+
+    def read_files(self, paths):
+        """WAV files, read by the preprocessor."""
+        return list(paths)
+
+    def answer(self, waveforms, sample_rate, lexicon, **decoding_options):
+        """`Transcriber.predict` (`lexicon` False is no lexicon)."""
+        lexicon = lexicon if lexicon is not False else None
+        return self.transcriber.predict(waveforms, sample_rate, lexicon=lexicon, **decoding_options)

@@ -11,11 +11,10 @@ import re
 
 import numpy as np
 
-from seqkeras.errors import BundleError, SeqKerasError
+from seqkeras.errors import SeqKerasError
 from seqkeras.metrics.entity_f1 import entity_spans
-from seqkeras.runtime.bundle import Bundle
+from seqkeras.runtime.bundle import Bundle, register_pipeline
 from seqkeras.runtime.labeling import ClassLabels, TagLabels, split_inputs
-from seqkeras.runtime.pipelines import register_pipeline
 from seqkeras.text.preprocessor import Preprocessor
 from seqkeras.text.vocabulary import PAD_TOKEN
 
@@ -174,21 +173,29 @@ class DnaBundle(Bundle):
     [('TATA', 3, 11)]
     """
 
-    def __init__(self, path, backend, manifest, graphs):
-        super().__init__(path, backend, manifest, graphs)
-        try:
-            preprocessor = DnaPreprocessor.from_config(self.metadata["preprocessor"])
-            annotator = DnaAnnotator(self["model"].predict, preprocessor)
-        except (KeyError, TypeError, SeqKerasError) as error:
-            raise BundleError(f"{path}: not a valid DNA bundle ({error}).") from None
-        self.preprocessor = preprocessor
-        self.annotator = annotator
+    input_kind = "texts"
+    preprocessor_class = DnaPreprocessor
 
-    def predict(self, inputs, graph=None):
-        """Labels a list of DNA sequences (or runs the raw graph when `graph` is named)."""
-        if graph is not None:
-            return super().predict(inputs, graph)
-        return self.annotator.predict(inputs)
+    def setup(self):
+        self.annotator = DnaAnnotator(self["model"].predict, self.preprocessor)
+
+    def answer(self, sequences):
+        return self.annotator.predict(sequences)
+
+    def scored(self, sequences):
+        """`predict`'s dicts with `"probabilities"`: each class's probability."""
+        sequences, outputs = self.annotator.probabilities(sequences)
+        labels = self.preprocessor.decode_labels(outputs["label"])
+        tag_lists = self.preprocessor.decode_tags(outputs["tags"], sequences)
+        return [
+            {
+                "label": label,
+                "motifs": entity_spans(tags),
+                "tags": tags,
+                "probabilities": dict(zip(self.preprocessor.labels, map(float, row))),
+            }
+            for label, tags, row in zip(labels, tag_lists, outputs["label"])
+        ]
 
     def probabilities(self, sequences):
         """`DnaAnnotator.probabilities`: the graph's outputs on the sequences."""

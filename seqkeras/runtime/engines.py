@@ -3,11 +3,20 @@
 An engine opens one artifact file, describes its inputs and outputs as `TensorSpec`s (with the
 batch dimension as the file has it: fixed in a TFLite file, free in an ONNX file) and runs a
 dict of NumPy arrays through it. Neither imports TensorFlow.
+
+Thread safety: `engine.concurrent` says whether `run` may be called from several threads at
+once. An ONNX Runtime session may (`InferenceSession.run` is thread-safe). A LiteRT interpreter
+is not (two threads on one interpreter raise errors or mix up tensors), so `LiteRTEngine.run`
+holds a lock: any thread may call it, one call runs at a time.
 """
+
+import importlib
+import importlib.util
+import threading
 
 import numpy as np
 
-from seqkeras.errors import BundleError
+from seqkeras.errors import BundleError, SeqKerasError
 from seqkeras.runtime.specs import TensorSpec
 
 _ONNX_DTYPES = {
@@ -27,10 +36,10 @@ class OnnxEngine:
     """An ONNX model in an `onnxruntime.InferenceSession` (CPU)."""
 
     backend = "onnx"
+    concurrent = True
 
     def __init__(self, path, num_threads=None):
-        import onnxruntime
-
+        onnxruntime = require("onnx")
         options = onnxruntime.SessionOptions()
         if num_threads:
             options.intra_op_num_threads = num_threads
@@ -64,8 +73,10 @@ class LiteRTEngine:
     """
 
     backend = "tflite"
+    concurrent = False
 
     def __init__(self, path, num_threads=None):
+        require("tflite")
         from ai_edge_litert.interpreter import Interpreter
 
         try:
@@ -86,6 +97,7 @@ class LiteRTEngine:
         self.outputs = [self._spec(name, d) for name, d in self._output_details.items()]
         interpreter.allocate_tensors()
         self._shapes = {name: tuple(d["shape"]) for name, d in self._input_details.items()}
+        self._lock = threading.Lock()
 
     @staticmethod
     def _spec(name, details):
@@ -93,6 +105,10 @@ class LiteRTEngine:
         return TensorSpec(name, shape, np.dtype(details["dtype"]).name)
 
     def run(self, arrays):
+        with self._lock:
+            return self._run(arrays)
+
+    def _run(self, arrays):
         resized = False
         for name, array in arrays.items():
             if array.shape != self._shapes[name]:
@@ -115,3 +131,24 @@ class LiteRTEngine:
 
 ENGINES = {"onnx": OnnxEngine, "tflite": LiteRTEngine}
 SUFFIXES = {".onnx": "onnx", ".tflite": "tflite"}
+# backend -> (the module its engine imports, the seqkeras extra that installs it)
+MODULES = {"onnx": ("onnxruntime", "onnx"), "tflite": ("ai_edge_litert", "litert")}
+
+
+def installed(backend):
+    """Whether the engine library of `backend` can be imported here."""
+    try:
+        return importlib.util.find_spec(MODULES[backend][0]) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def require(backend):
+    """Imports the engine library of `backend`, or raises SeqKerasError naming its extra."""
+    module, extra = MODULES[backend]
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise SeqKerasError(
+            f"the {backend} backend needs {module}: pip install 'seqkeras[{extra}]'."
+        ) from None

@@ -25,8 +25,8 @@ import pathlib
 import numpy as np
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.runtime.bundle import register_pipeline
 from seqkeras.runtime.labeling import ClassificationBundle, ClassLabels
-from seqkeras.runtime.pipelines import register_pipeline
 from seqkeras.text.preprocessor import Preprocessor
 
 
@@ -158,4 +158,10 @@ class FrameClassificationBundle(ClassificationBundle):
     ['walking', 'jumping']
     """
 
+    input_kind = "arrays"
+    array_dtype = "float32"
     preprocessor_class = KeypointPreprocessor
+
+    def read_files(self, paths):
+        """Clips: .npy files, read by the preprocessor."""
+        return list(paths)

@@ -11,10 +11,9 @@ In tagging, tag 0 is `<pad>`: the padding steps' target, ignored by the loss, ne
 
 import numpy as np
 
-from seqkeras.errors import BundleError, SeqKerasError
+from seqkeras.errors import SeqKerasError
 from seqkeras.metrics.entity_f1 import entity_spans
-from seqkeras.runtime.bundle import Bundle
-from seqkeras.runtime.pipelines import register_pipeline
+from seqkeras.runtime.bundle import Bundle, register_pipeline
 from seqkeras.text.preprocessor import Preprocessor, TextPreprocessor
 from seqkeras.text.tokenizers import WordTokenizer
 from seqkeras.text.vocabulary import PAD_TOKEN, Vocabulary
@@ -228,21 +227,29 @@ class TaggingBundle(Bundle):
     [[('PER', 'Anna'), ('ORG', 'Siemens AG'), ('LOC', 'Berlin')]]
     """
 
-    def __init__(self, path, backend, manifest, graphs):
-        super().__init__(path, backend, manifest, graphs)
-        try:
-            preprocessor = TaggingPreprocessor.from_config(self.metadata["preprocessor"])
-            tagger = Tagger(self["model"].predict, preprocessor)
-        except (KeyError, TypeError, SeqKerasError) as error:
-            raise BundleError(f"{path}: not a valid tagging bundle ({error}).") from None
-        self.preprocessor = preprocessor
-        self.tagger = tagger
+    input_kind = "texts"
+    preprocessor_class = TaggingPreprocessor
 
-    def predict(self, inputs, graph=None):
-        """Tags a list of texts (or runs the raw graph when `graph` is named)."""
-        if graph is not None:
-            return super().predict(inputs, graph)
-        return self.tagger.predict(inputs)
+    def setup(self):
+        self.tagger = Tagger(self["model"].predict, self.preprocessor)
+
+    def answer(self, texts):
+        return self.tagger.predict(texts)
+
+    def scored(self, texts):
+        """Each text's tokens, their tags and each tag's probability."""
+        token_lists = self.preprocessor.tokenize(texts)
+        probs = np.asarray(self["model"].predict(self.preprocessor.encode_tokens(token_lists)))
+        tag_lists = self.preprocessor.decode_tags(probs, token_lists)
+        tag_ids = {tag: index for index, tag in enumerate(self.preprocessor.tags)}
+        return [
+            {
+                "tokens": tokens,
+                "tags": tags,
+                "scores": [float(probs[row, step, tag_ids[tag]]) for step, tag in enumerate(tags)],
+            }
+            for row, (tokens, tags) in enumerate(zip(token_lists, tag_lists))
+        ]
 
     def entities(self, texts):
         """`Tagger.entities`: each text's `(type, text)` entities."""
@@ -332,23 +339,23 @@ class ClassificationBundle(Bundle):
     ['negative', 'positive']
     """
 
+    input_kind = "texts"
     preprocessor_class = ClassificationPreprocessor
 
-    def __init__(self, path, backend, manifest, graphs):
-        super().__init__(path, backend, manifest, graphs)
-        try:
-            preprocessor = self.preprocessor_class.from_config(self.metadata["preprocessor"])
-            classifier = Classifier(self["model"].predict, preprocessor)
-        except (KeyError, TypeError, SeqKerasError) as error:
-            raise BundleError(f"{path}: not a valid classification bundle ({error}).") from None
-        self.preprocessor = preprocessor
-        self.classifier = classifier
+    def setup(self):
+        self.classifier = Classifier(self["model"].predict, self.preprocessor)
 
-    def predict(self, inputs, graph=None):
-        """Classifies a list of inputs (or runs the raw graph when `graph` is named)."""
-        if graph is not None:
-            return super().predict(inputs, graph)
+    def answer(self, inputs):
         return self.classifier.predict(inputs)
+
+    def scored(self, inputs):
+        """Each input's class name and the probability of every class."""
+        probs = self.probabilities(inputs)
+        labels = self.preprocessor.decode_labels(probs)
+        return [
+            {"label": label, "probabilities": dict(zip(self.preprocessor.labels, map(float, row)))}
+            for label, row in zip(labels, probs)
+        ]
 
     def probabilities(self, inputs):
         """`Classifier.probabilities`: (n, len(labels)) class probabilities."""

@@ -1,53 +1,33 @@
-"""Task pipelines: what `runtime.load` returns for a bundle whose metadata names a `"pipeline"`.
+"""Generation pipeline: a language model's step graph, sampled token by token in NumPy.
 
-A pipeline is a `Bundle` subclass that adds the task's own methods on top of the raw graphs
-(`bundle["step"].predict(...)` keeps working), built from the Preprocessor's NumPy half and
-`seqkeras.decoding`. Each kind registers itself:
+A pipeline is a `Bundle` subclass (see `seqkeras.runtime.bundle`) that declares the runtime
+contract and adds the task's own methods on top of the raw graphs, built from the
+Preprocessor's NumPy half and `seqkeras.decoding`. Each kind registers itself:
 
-    @register_pipeline("seq2seq")
-    class Seq2SeqBundle(Bundle):
-        def __init__(self, path, backend, manifest, graphs):
-            super().__init__(path, backend, manifest, graphs)
-            ...                                  # self.metadata holds what the task exported
+    @register_pipeline("generate")
+    class GenerationBundle(Bundle):
+        input_kind = "prefixes"
+        options = declare(Option("num", int, 1, low=1, high=64), ...)
+        preprocessor_class = TextPreprocessor
+
+        def setup(self):                         # self.metadata holds what the task exported
+            ...
 
 The decoding loops here are the only ones: a Keras task runs the same classes on its own
 graphs (see `StepDecoder`), so the Keras path and the runtime give the same tokens.
 """
 
 import itertools
+import typing
 
 import numpy as np
 
 from seqkeras import decoding
 from seqkeras.decoding._validation import as_generator
-from seqkeras.errors import BundleError, SeqKerasError
-from seqkeras.runtime.bundle import Bundle
+from seqkeras.errors import SeqKerasError
+from seqkeras.runtime.bundle import Bundle, register_pipeline
+from seqkeras.runtime.contract import LimitError, Option, declare
 from seqkeras.text.preprocessor import TextPreprocessor
-
-PIPELINES = {}
-
-
-def register_pipeline(kind):
-    """Class decorator: registers a `Bundle` subclass for bundles with metadata pipeline=kind."""
-
-    def decorator(bundle_class):
-        bundle_class.kind = kind
-        PIPELINES[kind] = bundle_class
-        return bundle_class
-
-    return decorator
-
-
-def pipeline_class(manifest, path):
-    """The `Bundle` class for a manifest: its pipeline's, or `Bundle` when it names none."""
-    kind = (manifest.get("metadata") or {}).get("pipeline")
-    if kind is None:
-        return Bundle
-    if kind not in PIPELINES:
-        raise BundleError(
-            f"{path}: pipeline {kind!r} is unknown to this seqkeras (it knows {sorted(PIPELINES)})."
-        )
-    return PIPELINES[kind]
 
 
 def log_softmax(logits):
@@ -155,27 +135,64 @@ class StepDecoder:
 
 @register_pipeline("generate")
 class GenerationBundle(Bundle):
-    """A language model's bundle: its `"step"` graph, `generate(...)` and `score(...)`.
+    """A language model's bundle: its `"step"` graph; `predict(prefixes, num=...)` samples
+    `num` texts per prefix, `generate(...)` and `score(...)` as in the Keras task.
 
     Metadata: `"preprocessor"` (a `TextPreprocessor` config) and `"state_sizes"`.
 
     Example:
 
     >>> bundle = seqkeras.runtime.load("char_lm_bundle")
-    >>> bundle.generate(3, temperature=0.8, top_p=0.9, seed=0)
-    ['Marlen', 'Jonas', 'Elia']
+    >>> bundle.predict(["Ma", ""], num=2, temperature=0.8, seed=0)
+    [['Marlen', 'Marta'], ['Jonas', 'Elia']]
     """
 
-    def __init__(self, path, backend, manifest, graphs):
-        super().__init__(path, backend, manifest, graphs)
-        try:
-            preprocessor = TextPreprocessor.from_config(self.metadata["preprocessor"])
-            state_sizes = self.metadata["state_sizes"]
-            step = self["step"]
-        except (KeyError, TypeError, SeqKerasError) as error:
-            raise BundleError(f"{path}: not a valid generation bundle ({error}).") from None
-        self.preprocessor = preprocessor
-        self.decoder = StepDecoder(step.predict, preprocessor, state_sizes)
+    input_kind = "prefixes"
+    options = declare(
+        Option("num", int, 1, low=1, high=64, help="texts per prefix"),
+        Option("temperature", float, 1.0, low=0.0, high=100.0, help="0 = greedy"),
+        Option("top_k", int, None, low=1, high=100_000, help="sample among the k most probable"),
+        Option("top_p", float, None, low=0.0, high=1.0, help="sample within the nucleus of mass p"),
+        Option(
+            "seed",
+            int,
+            None,
+            low=0,
+            high=2**63 - 1,
+            also=(np.random.Generator,),
+            help="random seed (reproducible output)",
+        ),
+        Option("max_len", int, None, low=1, high=1000, help="most tokens generated per text"),
+    )
+    limits: typing.ClassVar[dict] = {"inputs": 256, "generated": 1024}
+    preprocessor_class = TextPreprocessor
+
+    def setup(self):
+        self.decoder = StepDecoder(
+            self["step"].predict, self.preprocessor, self.metadata["state_sizes"]
+        )
+
+    def check_inputs(self, inputs, options):
+        inputs = super().check_inputs(inputs, options)
+        if not all(isinstance(prefix, str) for prefix in inputs):
+            raise SeqKerasError("expected a list of prefix strings.")
+        generated = len(inputs) * options["num"]
+        if generated > self.limits["generated"]:
+            raise LimitError(
+                f"{len(inputs)} prefixes x num {options['num']} = {generated} texts; the most "
+                f"per call is {self.limits['generated']}."
+            )
+        return inputs
+
+    def answer(self, prefixes, num, seed, **sampling):
+        """`num` texts per prefix; an integer seed seeds each prefix's texts on its own."""
+        return [self.decoder.generate(num, prefix, seed=seed, **sampling) for prefix in prefixes]
+
+    def scored(self, prefixes, **options):
+        return [
+            {"texts": texts, "log_probs": [self.score(text) for text in texts]}
+            for texts in self.answer(prefixes, **options)
+        ]
 
     def generate(self, n=1, prefix="", **sampling):
         """`StepDecoder.generate`: n texts (temperature, top_k, top_p, seed, max_len)."""

@@ -14,9 +14,9 @@ Image captioning uses the same step graph and decoder; only its encoder reads im
 import numpy as np
 
 from seqkeras import decoding
-from seqkeras.errors import BundleError, SeqKerasError
-from seqkeras.runtime.bundle import Bundle
-from seqkeras.runtime.pipelines import register_pipeline
+from seqkeras.errors import SeqKerasError
+from seqkeras.runtime.bundle import Bundle, register_pipeline
+from seqkeras.runtime.contract import Option, declare
 from seqkeras.text.preprocessor import Preprocessor, TextPreprocessor
 
 
@@ -251,34 +251,44 @@ class Seq2SeqBundle(Bundle):
     ['2018-05-09', '2021-03-03']
     """
 
+    input_kind = "texts"
+    options = declare(
+        Option("beam_width", int, 1, low=1, high=32, help="1 = greedy (default: the bundle's)"),
+        Option("alpha", float, 0.7, low=0.0, high=10.0, help="length normalization exponent"),
+    )
     preprocessor_class = Seq2SeqPreprocessor
 
-    def __init__(self, path, backend, manifest, graphs):
-        super().__init__(path, backend, manifest, graphs)
-        try:
-            preprocessor = self.preprocessor_class.from_config(self.metadata["preprocessor"])
-            decoder = Seq2SeqDecoder(
-                self["encoder"].predict,
-                self["step"].predict,
-                preprocessor,
-                self.metadata["state_names"],
-            )
-            self.beam_width = int(self.metadata.get("beam_width", 1))
-            self.alpha = float(self.metadata.get("alpha", 0.7))
-        except (KeyError, TypeError, ValueError, SeqKerasError) as error:
-            raise BundleError(f"{path}: not a valid {self.kind} bundle ({error}).") from None
-        self.preprocessor = preprocessor
-        self.decoder = decoder
-
-    def predict(self, inputs, graph=None, beam_width=None, alpha=None):
-        """Translates a list of texts (or runs one raw graph when `graph` is named)."""
-        if graph is not None:
-            return super().predict(inputs, graph)
-        return self.decoder.translate(
-            inputs,
-            self.beam_width if beam_width is None else beam_width,
-            self.alpha if alpha is None else alpha,
+    def setup(self):
+        self.decoder = Seq2SeqDecoder(
+            self["encoder"].predict,
+            self["step"].predict,
+            self.preprocessor,
+            self.metadata["state_names"],
         )
+        for name in ("beam_width", "alpha"):
+            if name in self.metadata:
+                self.options[name] = self.options[name].with_default(self.metadata[name])
+
+    @property
+    def beam_width(self):
+        """The default beam width (the bundle's)."""
+        return self.options["beam_width"].default
+
+    @property
+    def alpha(self):
+        """The default length-normalization exponent (the bundle's)."""
+        return self.options["alpha"].default
+
+    def answer(self, inputs, beam_width, alpha):
+        return self.decoder.translate(inputs, beam_width, alpha)
+
+    def scored(self, inputs, beam_width, alpha):
+        """Each input's best output and its score: the length-normalized log-probability
+        (1/Ty^alpha) Σ log p(y<t> | x, y<1..t-1>) (`alpha=0`: the sequence log-probability)."""
+        return [
+            {"output": hypotheses[0][0], "score": float(hypotheses[0][2])}
+            for hypotheses in self.decoder.search(inputs, beam_width, alpha)
+        ]
 
 
 @register_pipeline("caption")
@@ -286,4 +296,12 @@ class CaptionBundle(Seq2SeqBundle):
     """An image captioning bundle: `predict(images)` takes a uint8 batch (n, height, width,
     channels) and returns one caption per image (see `Seq2SeqBundle`)."""
 
+    input_kind = "arrays"
+    array_dtype = "uint8"
     preprocessor_class = CaptionPreprocessor
+
+    def read_files(self, paths):
+        """PNG or .npy images (`seqkeras.runtime.images.read_images`)."""
+        from seqkeras.runtime.images import read_images
+
+        return read_images(paths, self.preprocessor.image_shape)

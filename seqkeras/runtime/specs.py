@@ -51,7 +51,14 @@ class TensorSpec:
         Values of the same kind (integer for integer, floating point for floating point) are
         cast; a different kind, rank or fixed dimension is an error.
         """
-        array = np.asarray(value)
+        try:
+            array = np.asarray(value)
+        except (TypeError, ValueError) as error:
+            raise SeqKerasError(
+                f"{graph_name}: input {self.name!r} is not an array of one shape ({error})."
+            ) from None
+        if array.dtype == object:
+            raise SeqKerasError(f"{graph_name}: input {self.name!r} is not a numeric array.")
         expected = np.dtype(self.dtype)
         if array.dtype != expected and not _same_kind(array.dtype, expected):
             raise SeqKerasError(

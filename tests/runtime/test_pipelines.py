@@ -94,5 +94,5 @@ def test_unknown_pipelines_and_broken_metadata_raise(bundle_dir, tmp_path):
         runtime.load(unknown)
     shutil.rmtree(unknown)
     broken = edited(bundle_dir, tmp_path, lambda m: m.pop("state_sizes"))
-    with pytest.raises(BundleError, match="not a valid generation bundle"):
+    with pytest.raises(BundleError, match="not a valid generate bundle"):
         runtime.load(broken)
