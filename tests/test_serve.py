@@ -1,180 +1,385 @@
-"""`seqkeras serve`: HTTP answers equal the bundle's, and every malformed request gets a 4xx."""
+"""`seqkeras serve`: /v1/predict answers equal the bundle's, every bad request gets a JSON 4xx
+naming what is wrong, and the server keeps serving."""
 
-import http.client
 import json
-import os
 import socket
-import subprocess
-import sys
-import threading
 
-import keras
 import numpy as np
 import pytest
 
-from seqkeras import export, runtime
-from seqkeras.serve import make_server
-from seqkeras.tasks.activity import ActivityTask
-from seqkeras.tasks.char_lm import CharLMTask
-from seqkeras.tasks.dna import DnaTask
-from seqkeras.tasks.sentiment import SentimentTask
+from seqkeras import runtime
+from tests.serve_helpers import TEXTS, bundle_path, serve  # noqa: F401  (fixture)
 
-TEXTS = ["The food was not good .", "The staff was friendly ."]
-
-
-def untrained_bundle(task, path):
-    task.preprocessor = task.build_preprocessor(task.data["train"])
-    task.model = task.build_model()
-    return task.export(path, formats="onnx", verify=False, progress=False)
+pytest.importorskip("starlette")
 
 
 @pytest.fixture(scope="module")
-def bundles(tmp_path_factory):
-    root = tmp_path_factory.mktemp("serve")
-    inputs = keras.Input((3,), name="x")
-    plain = keras.Model(inputs, keras.layers.Dense(2, name="y")(inputs))
+def servers(serve):
     return {
-        "classify": untrained_bundle(SentimentTask(smoke=True), root / "sentiment"),
-        "generate": untrained_bundle(
-            CharLMTask({"num_layers": 1, "units": 8, "embedding_dim": 4}, smoke=True),
-            root / "char_lm",
-        ),
-        "plain": export.bundle(plain, root / "plain", formats="onnx", progress=False),
-        "dna": untrained_bundle(DnaTask(smoke=True), root / "dna"),
-        "activity": untrained_bundle(ActivityTask(smoke=True), root / "activity"),
+        "sentiment": serve("sentiment", max_body_bytes=8192, limits={"inputs": 8}),
+        "char_lm": serve("char_lm"),
+        "dates": serve("dates"),
+        "plain": serve("plain"),
     }
 
 
-@pytest.fixture(scope="module")
-def servers(bundles):
-    running = {}
-    for name, path in bundles.items():
-        server = make_server(path, port=0, max_body_bytes=4096, max_inputs=8, verbose=False)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        running[name] = server
-    yield running
-    for server in running.values():
-        server.shutdown()
-        server.server_close()
-
-
-def request(server, method, path, body=None, raw=None):
-    connection = http.client.HTTPConnection(*server.server_address, timeout=30)
-    data = raw if raw is not None else None if body is None else json.dumps(body).encode()
-    connection.request(method, path, body=data, headers={"Content-Type": "application/json"})
-    response = connection.getresponse()
-    status, reply = response.status, json.loads(response.read())
-    connection.close()
-    return status, reply
-
-
-def test_healthz_describes_the_bundle(servers):
-    status, reply = request(servers["classify"], "GET", "/healthz")
+def test_healthz_describes_the_bundle_contract(servers):
+    status, _, reply = servers["sentiment"].request("GET", "/healthz")
     assert status == 200
     assert reply == {
         "status": "ok",
         "task": "sentiment",
         "backend": "onnx",
         "inputs": "texts",
-        "options": [],
+        "options": {},
+        "limits": {"inputs": 8},
     }
-    assert request(servers["generate"], "GET", "/healthz")[1]["inputs"] == "prefixes"
+    reply = servers["char_lm"].request("GET", "/healthz")[2]
+    assert reply["inputs"] == "prefixes" and reply["limits"]["generated"] == 1024
+    assert reply["options"]["num"] == {
+        "type": "integer",
+        "default": 1,
+        "min": 1,
+        "max": 64,
+        "nullable": False,
+        "help": "texts per prefix",
+    }
+    assert "lm" not in servers["dates"].request("GET", "/healthz")[2]["options"]
 
 
-def test_predict_answers_what_the_bundle_predicts(servers, bundles):
-    status, reply = request(servers["classify"], "POST", "/v1/predict", {"inputs": TEXTS})
+def test_predict_answers_what_the_bundle_predicts(servers):
+    bundle = runtime.load(bundle_path("sentiment"))
+    status, headers, reply = servers["sentiment"].predict(TEXTS)
+    assert status == 200 and headers["content-type"] == "application/json"
+    assert reply == {"outputs": bundle.predict(TEXTS)}
+    status, _, reply = servers["sentiment"].predict(TEXTS, scores=True)
     assert status == 200
-    assert reply == {"outputs": runtime.load(bundles["classify"]).predict(TEXTS)}
+    expected = json.loads(json.dumps(bundle.predict_scored(TEXTS)))
+    assert reply["outputs"] == expected
+    assert set(reply["outputs"][0]["probabilities"]) == set(bundle.preprocessor.labels)
 
 
-def test_generation_options_reach_the_sampler(servers, bundles):
+def test_generation_options_reach_the_sampler(servers):
     options = {"num": 2, "temperature": 0.8, "seed": 3, "max_len": 6}
-    status, reply = request(
-        servers["generate"], "POST", "/v1/predict", {"inputs": ["a", ""], "options": options}
-    )
+    status, _, reply = servers["char_lm"].predict(["a", ""], options=options)
     assert status == 200
-    bundle = runtime.load(bundles["generate"])
+    bundle = runtime.load(bundle_path("char_lm"))
     sampling = {key: value for key, value in options.items() if key != "num"}
     expected = [bundle.generate(2, prefix, **sampling) for prefix in ("a", "")]
     assert reply["outputs"] == expected and len(reply["outputs"][0]) == 2
 
 
-def test_dna_sequences_and_activity_clips(servers, bundles):
-    sequences = ["ACGTTATAAAAGGC", "GGGGCGGGGNACGT"]
-    status, reply = request(servers["dna"], "POST", "/v1/predict", {"inputs": sequences})
+def test_translation_options_and_scores(servers):
+    bundle = runtime.load(bundle_path("dates"))
+    sources = ["3 mars 2021", "9 may 2018"]
+    status, _, reply = servers["dates"].predict(sources, options={"beam_width": 3, "alpha": 0.5})
     assert status == 200
-    expected = json.loads(json.dumps(runtime.load(bundles["dna"]).predict(sequences)))
+    assert reply["outputs"] == bundle.predict(sources, beam_width=3, alpha=0.5)
+    status, _, reply = servers["dates"].predict(sources, options={"beam_width": 2}, scores=True)
+    scored = bundle.predict_scored(sources, beam_width=2)
+    assert [o["output"] for o in reply["outputs"]] == [s["output"] for s in scored]
+    np.testing.assert_allclose([o["score"] for o in reply["outputs"]], [s["score"] for s in scored])
+
+
+def test_dna_sequences_and_activity_clips(serve):
+    from seqkeras.tasks.activity import ActivityTask
+
+    sequences = ["ACGTTATAAAAGGC", "GGGGCGGGGNACGT"]
+    status, _, reply = serve("dna").predict(sequences)
+    assert status == 200
+    expected = json.loads(json.dumps(runtime.load(bundle_path("dna")).predict(sequences)))
     assert reply == {"outputs": expected}
-    # Short clips, rounded: the test server takes bodies of at most 4096 bytes.
+    activity = serve("activity")
     clips = [
         example.frames[:6].astype(float).round(2)
         for example in ActivityTask(smoke=True).data["test"][:2]
     ]
-    body = {"inputs": [clip.tolist() for clip in clips]}
-    status, reply = request(servers["activity"], "POST", "/v1/predict", body)
-    assert status == 200 and reply["outputs"] == runtime.load(bundles["activity"]).predict(clips)
+    status, _, reply = activity.predict([clip.tolist() for clip in clips])
+    assert status == 200
+    assert reply["outputs"] == runtime.load(bundle_path("activity")).predict(clips)
     # File paths are not read: a client cannot make the server open its files.
-    status, reply = request(servers["activity"], "POST", "/v1/predict", {"inputs": ["/etc/passwd"]})
+    status, _, reply = activity.predict(["/etc/passwd"])
     assert status == 400 and "number arrays" in reply["error"]
 
 
-def test_a_plain_bundle_takes_number_arrays(servers, bundles):
+def test_a_plain_bundle_takes_number_arrays(servers):
     rows = [[1.0, 2.0, 3.0], [0.5, -1.0, 0.0]]
-    status, reply = request(servers["plain"], "POST", "/v1/predict", {"inputs": rows})
+    status, _, reply = servers["plain"].predict(rows)
     assert status == 200
-    expected = runtime.load(bundles["plain"]).predict(np.array(rows, np.float32))
+    expected = runtime.load(bundle_path("plain")).predict(np.array(rows, np.float32))
     np.testing.assert_allclose(reply["outputs"], expected, rtol=1e-6)
-    status, reply = request(servers["plain"], "POST", "/v1/predict", {"inputs": [[1, 2], [1]]})
-    assert status == 400 and "one shape" in reply["error"]
+    status, _, reply = servers["plain"].predict([[1, 2], [1]])
+    assert status == 400 and "input" in reply["error"]
+
+
+def body(value):
+    return json.dumps(value).encode()
+
+
+# (server, method, path, raw body, extra headers, status, words of the error)
+CATALOGUE = [
+    ("sentiment", "POST", "/v1/predict", b"{not json", None, 400, "not valid JSON"),
+    ("sentiment", "POST", "/v1/predict", b"[1, 2]", None, 400, "JSON object"),
+    ("sentiment", "POST", "/v1/predict", body({"inputs": "one"}), None, 400, "non-empty list"),
+    ("sentiment", "POST", "/v1/predict", body({"inputs": []}), None, 400, "non-empty list"),
+    ("sentiment", "POST", "/v1/predict", body({"inputs": [1, 2]}), None, 400, "list of strings"),
+    (
+        "sentiment",
+        "POST",
+        "/v1/predict",
+        body({"inputs": TEXTS, "x": 1}),
+        None,
+        400,
+        "unknown fields",
+    ),
+    (
+        "sentiment",
+        "POST",
+        "/v1/predict",
+        body({"inputs": TEXTS, "options": []}),
+        None,
+        400,
+        "'options' must be",
+    ),
+    (
+        "sentiment",
+        "POST",
+        "/v1/predict",
+        body({"inputs": TEXTS, "options": {"beam": 3}}),
+        None,
+        400,
+        "unknown options",
+    ),
+    (
+        "sentiment",
+        "POST",
+        "/v1/predict",
+        body({"inputs": TEXTS, "scores": "yes"}),
+        None,
+        400,
+        "'scores'",
+    ),
+    ("sentiment", "POST", "/v1/predict", body({"inputs": ["   "]}), None, 400, "empty"),
+    (
+        "sentiment",
+        "POST",
+        "/v1/predict",
+        body({"inputs": ["good"] * 9}),
+        None,
+        413,
+        "the most per call is 8",
+    ),
+    (
+        "sentiment",
+        "POST",
+        "/v1/predict",
+        body({"inputs": ["good " * 2000]}),
+        None,
+        413,
+        "the most is 8192",
+    ),
+    ("sentiment", "POST", "/v1/predict", b'{"inputs": ["a"], "x": NaN}', None, 400, "NaN"),
+    (
+        "sentiment",
+        "POST",
+        "/v1/predict",
+        b'{"inputs": ["a"], "x": -Infinity}',
+        None,
+        400,
+        "Infinity",
+    ),
+    (
+        "sentiment",
+        "POST",
+        "/v1/predict",
+        b'{"inputs": ["a"], "x": 1e999}',
+        None,
+        400,
+        "out of range",
+    ),
+    (
+        "sentiment",
+        "POST",
+        "/v1/predict",
+        b'{"inputs": ' + b"[" * 3000 + b"]" * 3000 + b"}",
+        None,
+        400,
+        "too deeply",
+    ),
+    (
+        "sentiment",
+        "POST",
+        "/v1/predict",
+        body({"inputs": TEXTS}),
+        {"Content-Length": "x"},
+        400,
+        "invalid HTTP request",
+    ),
+    ("sentiment", "PUT", "/v1/predict", body({"inputs": TEXTS}), None, 405, "Method Not Allowed"),
+    ("sentiment", "DELETE", "/v1/predict", None, None, 405, "Method Not Allowed"),
+    ("sentiment", "OPTIONS", "/v1/predict", None, None, 405, "Method Not Allowed"),
+    ("sentiment", "GET", "/v1/predict", None, None, 405, "Method Not Allowed"),
+    ("sentiment", "POST", "/healthz", body({"inputs": TEXTS}), None, 405, "Method Not Allowed"),
+    ("sentiment", "GET", "/nope", None, None, 404, "Not Found"),
+    ("sentiment", "GET", "/" + "a" * 9000, None, None, 414, "URL"),
+    (
+        "sentiment",
+        "GET",
+        "/healthz",
+        None,
+        {f"x-h{i}": "v" * 1000 for i in range(20)},
+        431,
+        "headers",
+    ),
+    (
+        "char_lm",
+        "POST",
+        "/v1/predict",
+        body({"inputs": ["a"], "options": {"num": 10**9}}),
+        None,
+        400,
+        "`num` must be between 1 and 64",
+    ),
+    (
+        "char_lm",
+        "POST",
+        "/v1/predict",
+        body({"inputs": ["a"] * 20, "options": {"num": 64}}),
+        None,
+        413,
+        "1280 texts",
+    ),
+    (
+        "char_lm",
+        "POST",
+        "/v1/predict",
+        body({"inputs": ["a"], "options": {"seed": -1}}),
+        None,
+        400,
+        "`seed`",
+    ),
+    (
+        "char_lm",
+        "POST",
+        "/v1/predict",
+        body({"inputs": ["a"], "options": {"top_p": 1.5}}),
+        None,
+        400,
+        "`top_p`",
+    ),
+    (
+        "char_lm",
+        "POST",
+        "/v1/predict",
+        body({"inputs": ["a"], "options": {"temperature": "hot"}}),
+        None,
+        400,
+        "`temperature` must be a number",
+    ),
+    (
+        "char_lm",
+        "POST",
+        "/v1/predict",
+        body({"inputs": ["a"], "options": {"num": True}}),
+        None,
+        400,
+        "`num` must be an integer",
+    ),
+    (
+        "char_lm",
+        "POST",
+        "/v1/predict",
+        body({"inputs": ["a"], "options": {"max_len": 2.5}}),
+        None,
+        400,
+        "`max_len` must be an integer",
+    ),
+    (
+        "dates",
+        "POST",
+        "/v1/predict",
+        body({"inputs": ["3 mars 2021"], "options": {"alpha": 1e308}}),
+        None,
+        400,
+        "`alpha` must be between 0.0 and 10.0",
+    ),
+    (
+        "dates",
+        "POST",
+        "/v1/predict",
+        body({"inputs": ["3 mars 2021"], "options": {"beam_width": 10**5}}),
+        None,
+        400,
+        "`beam_width` must be between 1 and 32",
+    ),
+    (
+        "dates",
+        "POST",
+        "/v1/predict",
+        body({"inputs": ["3 mars 2021"], "options": {"lm": 1}}),
+        None,
+        400,
+        "unknown options ['lm']",
+    ),
+    (
+        "plain",
+        "POST",
+        "/v1/predict",
+        body({"inputs": [[1.0, 2.0, 1e300 * 10]]}),
+        None,
+        400,
+        "out of range",
+    ),
+    ("plain", "POST", "/v1/predict", body({"inputs": ["/etc/passwd"]}), None, 400, "number arrays"),
+    ("plain", "POST", "/v1/predict", body({"inputs": [7]}), None, 400, "a number"),
+]
 
 
 @pytest.mark.parametrize(
-    "body, status, message",
-    [
-        (b"{not json", 400, "not valid JSON"),
-        (b"[1, 2]", 400, "JSON object"),
-        (json.dumps({"inputs": "one text"}).encode(), 400, "non-empty list"),
-        (json.dumps({"inputs": []}).encode(), 400, "non-empty list"),
-        (json.dumps({"inputs": [1, 2]}).encode(), 400, "list of strings"),
-        (json.dumps({"inputs": TEXTS, "extra": 1}).encode(), 400, "unknown fields"),
-        (json.dumps({"inputs": TEXTS, "options": []}).encode(), 400, "'options' must be"),
-        (json.dumps({"inputs": TEXTS, "options": {"beam": 3}}).encode(), 400, "unknown options"),
-        (json.dumps({"inputs": ["   "]}).encode(), 400, "empty"),
-        (json.dumps({"inputs": ["good"] * 9}).encode(), 413, "most per request is 8"),
-        (json.dumps({"inputs": ["good " * 2000]}).encode(), 413, "the most is 4096"),
-    ],
+    "name, method, path, raw, headers, status, words",
+    CATALOGUE,
+    ids=[f"{i}-{entry[0]}-{entry[5]}" for i, entry in enumerate(CATALOGUE)],
 )
-def test_malformed_requests_get_a_4xx_and_the_server_keeps_serving(servers, body, status, message):
-    got, reply = request(servers["classify"], "POST", "/v1/predict", raw=body)
-    assert got == status and message in reply["error"]
-    assert request(servers["classify"], "POST", "/v1/predict", {"inputs": TEXTS})[0] == 200
-
-
-def test_paths_methods_and_missing_length(servers):
-    server = servers["classify"]
-    assert request(server, "GET", "/v1/predict")[0] == 405
-    assert request(server, "GET", "/nope")[0] == 404
-    assert request(server, "POST", "/healthz", {"inputs": TEXTS})[0] == 404
-    with socket.create_connection(server.server_address, timeout=30) as connection:
-        connection.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert connection.recv(4096).startswith(b"HTTP/1.1 411")
-
-
-def test_the_command_line_serves_a_bundle(bundles):
-    command = [sys.executable, "-m", "seqkeras.cli", "serve", str(bundles["classify"])]
-    process = subprocess.Popen(
-        [*command, "--port", "0", "--quiet"],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+def test_bad_requests_get_a_json_error_and_the_server_keeps_serving(
+    servers, name, method, path, raw, headers, status, words
+):
+    server = servers[name]
+    got, reply_headers, reply = server.request(method, path, raw=raw, headers=headers)
+    assert got == status, reply
+    assert reply_headers["content-type"] == "application/json"
+    assert words in reply["error"]
+    assert "Traceback" not in reply["error"]
+    if status == 405:
+        assert reply_headers["allow"]
+    ok_inputs = (
+        ["3 mars 2021"] if name == "dates" else [[1.0, 2.0, 3.0]] if name == "plain" else ["a"]
     )
-    try:
-        line = process.stdout.readline()
-        assert line.startswith("serving ") and "http://127.0.0.1:" in line
-        port = int(line.rsplit(":", 1)[1].split("/")[0])
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        connection.request("GET", "/healthz")
-        assert json.loads(connection.getresponse().read())["task"] == "sentiment"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    assert server.predict(ok_inputs)[0] == 200
+
+
+def test_a_post_without_content_length_gets_411(servers):
+    server = servers["sentiment"]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+        connection.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: x\r\n\r\n")
+        reply = connection.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 411") and b"application/json" in reply
+
+
+def test_every_response_carries_a_request_id(servers):
+    server = servers["sentiment"]
+    _, headers, _ = server.request("GET", "/healthz", headers={"X-Request-ID": "abc-123"})
+    assert headers["x-request-id"] == "abc-123"
+    assert len(server.request("GET", "/nope")[1]["x-request-id"]) == 32
+
+
+def test_metrics_count_requests_by_route_and_status(servers):
+    server = servers["sentiment"]
+    server.predict(TEXTS)
+    server.request("GET", "/nope")
+    connection = __import__("http.client").client.HTTPConnection("127.0.0.1", server.port)
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    assert 'seqkeras_requests_total{route="/v1/predict",status="200"}' in text
+    assert 'seqkeras_requests_total{route="other",status="404"}' in text
+    assert "seqkeras_batch_size_bucket" in text and "seqkeras_queue_depth" in text
+    assert "seqkeras_engine_seconds_count" in text

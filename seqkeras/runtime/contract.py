@@ -141,12 +141,12 @@ def to_json(value):
     """
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "fc" and not np.isfinite(value).all():
-            raise SeqKerasError("the outputs hold NaN or infinite numbers.")
+            raise SeqKerasError("the outputs for these inputs hold NaN or infinite numbers.")
         return value.tolist()
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
-        raise SeqKerasError("the outputs hold NaN or infinite numbers.")
+        raise SeqKerasError("the outputs for these inputs hold NaN or infinite numbers.")
     if isinstance(value, dict):
         return {str(key): to_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

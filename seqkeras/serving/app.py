@@ -113,12 +113,14 @@ class Service:
 
         Raises:
             RequestError: 503 when not ready or draining, 504 past the deadline.
+            LimitError: more inputs (or generated outputs) than the bundle's limits.
             Overloaded: the queue is full.
         """
         if self.draining:
             raise RequestError(503, "the server is shutting down.")
         if not self.ready:
             raise RequestError(503, "the model is still loading; retry shortly.")
+        inputs = self.bundle.check_inputs(inputs, options)
         job = await self.batcher.submit(inputs, options, scored)
         self.metrics.queue_depth.set(self.batcher.queued)
         timeout = self.timeout if timeout is None else min(timeout, self.timeout)

@@ -125,6 +125,8 @@ def cast(array, dtype, what):
     if array.dtype.kind in "fc" and not np.isfinite(array).all():
         raise RequestError(400, f"{what} holds NaN or infinite values.")
     target = np.dtype(dtype)
+    if target.kind == "f" and array.size and np.abs(array).max() > np.finfo(target).max:
+        raise RequestError(400, f"{what} has values out of range of {dtype}.")
     if target.kind in "iub" and array.size:
         info = np.iinfo(target) if target.kind in "iu" else None
         if array.dtype.kind == "f" and not np.all(array == np.round(array)):

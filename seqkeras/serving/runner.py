@@ -66,10 +66,36 @@ def _server_class(uvicorn):
     return GracefulServer
 
 
-def _config(uvicorn, app, timeout, **extra):
+def _http_protocol():
+    """uvicorn's h11 protocol, answering requests it cannot parse with JSON, not plain text."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class JsonErrorsH11Protocol(H11Protocol):
+        def send_400_response(self, msg):
+            message = "invalid HTTP request: malformed request line, headers or body framing."
+            body = json.dumps({"error": message}).encode()
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ]
+            for event in (
+                h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                h11.Data(data=body),
+                h11.EndOfMessage(),
+            ):
+                self.transport.write(self.conn.send(event))
+            self.transport.close()
+
+    return JsonErrorsH11Protocol
+
+
+def uvicorn_config(uvicorn, app, timeout, **extra):
+    """The uvicorn settings of a seqkeras server (h11, our own logs, limits, graceful stop)."""
     return uvicorn.Config(
         app,
-        http="h11",
+        http=_http_protocol(),
         lifespan="on",
         log_config=None,
         log_level="warning",
@@ -125,7 +151,9 @@ def serve(bundle, sock, workers=1, limits=None, **settings):
     try:
         if workers <= 1:
             app = make_app(build_service(bundle, settings))
-            server_class(_config(uvicorn, app, settings.get("timeout", 30))).run(sockets=[sock])
+            server_class(uvicorn_config(uvicorn, app, settings.get("timeout", 30))).run(
+                sockets=[sock]
+            )
             return
         from uvicorn.supervisors import Multiprocess
 
@@ -137,7 +165,7 @@ def serve(bundle, sock, workers=1, limits=None, **settings):
                 **settings,
             }
         )
-        config = _config(
+        config = uvicorn_config(
             uvicorn,
             "seqkeras.serving.runner:app_from_environment",
             settings.get("timeout", 30),
