@@ -126,9 +126,10 @@ class RunningServer:
         self.socket.close()
 
 
-@pytest.fixture(scope="module")
-def serve():
-    """`serve(kind_or_path, **settings)` starts a `RunningServer`; all are closed at the end."""
+def start_servers():
+    """The `serve` fixture of the test modules (`serve = pytest.fixture(scope="module")(
+    start_servers)`): `serve(kind_or_path, **settings)` starts a `RunningServer`; all are
+    closed at the end."""
     started = []
 
     def start(kind, **settings):

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 
 from seqkeras import runtime
-from tests.serve_helpers import TEXTS, bundle_path, serve  # noqa: F401  (fixture)
+from tests.serve_helpers import TEXTS, bundle_path, start_servers
 
 pytest.importorskip("starlette")
+serve = pytest.fixture(scope="module")(start_servers)
 
 
 @pytest.fixture(scope="module")
