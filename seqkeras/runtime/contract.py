@@ -14,9 +14,11 @@ The command line and the server read these declarations; they never inspect a si
 test a bundle's class. A server may lower the bounds (`Bundle.limit`), never raise them.
 """
 
+import contextlib
 import dataclasses
 import math
 import numbers
+import threading
 
 import numpy as np
 
@@ -161,3 +163,30 @@ def rows(outputs):
         count = len(next(iter(outputs.values())))
         return [{name: value[row] for name, value in outputs.items()} for row in range(count)]
     return list(outputs)
+
+
+class Cancelled(SeqKerasError):
+    """A long call stopped early because nobody waits for its answer any more."""
+
+
+_stop = threading.local()
+
+
+@contextlib.contextmanager
+def stop_when(predicate):
+    """Within the block, `check_stop()` in this thread raises `Cancelled` once `predicate()`
+    is true (a server stops the work of requests whose clients left or timed out)."""
+    previous = getattr(_stop, "predicate", None)
+    _stop.predicate = predicate
+    try:
+        yield
+    finally:
+        _stop.predicate = previous
+
+
+def check_stop():
+    """Raises `Cancelled` if the caller of this thread's `stop_when` gave up; long pipelines
+    call it between units of work (e.g. generated texts)."""
+    predicate = getattr(_stop, "predicate", None)
+    if predicate is not None and predicate():
+        raise Cancelled("the call was cancelled.")

@@ -26,7 +26,7 @@ from seqkeras import decoding
 from seqkeras.decoding._validation import as_generator
 from seqkeras.errors import SeqKerasError
 from seqkeras.runtime.bundle import Bundle, register_pipeline
-from seqkeras.runtime.contract import LimitError, Option, declare
+from seqkeras.runtime.contract import LimitError, Option, check_stop, declare
 from seqkeras.text.preprocessor import TextPreprocessor
 
 
@@ -185,8 +185,20 @@ class GenerationBundle(Bundle):
         return inputs
 
     def answer(self, prefixes, num, seed, **sampling):
-        """`num` texts per prefix; an integer seed seeds each prefix's texts on its own."""
-        return [self.decoder.generate(num, prefix, seed=seed, **sampling) for prefix in prefixes]
+        """`num` texts per prefix; an integer seed seeds each prefix's texts on its own.
+
+        The texts come one at a time from one generator per prefix (the same texts as
+        `generate(num, ...)`), with `check_stop()` between them.
+        """
+        outputs = []
+        for prefix in prefixes:
+            rng = as_generator(seed)
+            texts = []
+            for _ in range(num):
+                check_stop()
+                texts.extend(self.decoder.generate(1, prefix, seed=rng, **sampling))
+            outputs.append(texts)
+        return outputs
 
     def scored(self, prefixes, **options):
         return [

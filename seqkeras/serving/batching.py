@@ -7,6 +7,10 @@ waits. Jobs with the same options run as one `predict` call on their concatenate
 outputs are split back per job. When a merged call fails on a bad input, each job of it is run
 alone, so that one bad request never fails its neighbours.
 
+A job whose client disconnected or timed out is skipped when its turn comes, and a long call
+(text generation) stops between units of work once all its jobs are abandoned
+(`seqkeras.runtime.contract.stop_when`).
+
 Engines that run concurrently (ONNX Runtime) may get several worker threads; a LiteRT bundle
 always gets one (its interpreter serializes calls anyway).
 """
@@ -18,7 +22,7 @@ import dataclasses
 import time
 
 from seqkeras.errors import SeqKerasError
-from seqkeras.runtime.contract import rows
+from seqkeras.runtime.contract import rows, stop_when
 
 
 class Overloaded(SeqKerasError):
@@ -154,10 +158,11 @@ class Batcher:
                     else:
                         job.future.set_exception(error)
 
-    def _call(self, inputs, options, scored):
+    def _call(self, jobs, inputs, options, scored):
         run = self.bundle.scored if scored else self.bundle.answer
         start = time.perf_counter()
-        outputs = rows(run(inputs, **options))
+        with stop_when(lambda: all(job.cancelled for job in jobs)):
+            outputs = rows(run(inputs, **options))
         if self.observe is not None:
             self.observe(len(inputs), time.perf_counter() - start)
         return outputs
@@ -168,7 +173,7 @@ class Batcher:
         if len(jobs) > 1:
             merged = [item for job in jobs for item in job.inputs]
             try:
-                outputs = self._call(merged, first.options, first.scored)
+                outputs = self._call(jobs, merged, first.options, first.scored)
             except SeqKerasError:
                 pass  # some job's input is bad: run each alone below
             else:
@@ -180,7 +185,7 @@ class Batcher:
         results = []
         for job in jobs:
             try:
-                results.append((self._call(job.inputs, job.options, job.scored), None))
+                results.append((self._call([job], job.inputs, job.options, job.scored), None))
             except Exception as error:  # returned to the request's handler, which maps it
                 results.append((None, error))
         return results
