@@ -1,5 +1,7 @@
 """`seqkeras bench`: per-graph latency of a bundle on each of its backends."""
 
+import json
+
 import keras
 import pytest
 
@@ -34,3 +36,14 @@ def test_bench_refuses_bad_counts_and_backends(bundle_path, capsys):
     assert "--calls must be at least 1" in capsys.readouterr().err
     assert cli.main(["bench", str(bundle_path), "--backend", "coreml"]) == 2
     assert "coreml" in capsys.readouterr().err
+
+
+def test_bench_json_prints_one_document_per_graph(bundle_path, capsys):
+    assert cli.main(["bench", str(bundle_path), "--calls", "3", "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(row["backend"], row["graph"]) for row in rows] == [
+        ("onnx", "model"),
+        ("tflite", "model"),
+    ]
+    assert rows[1]["inputs"] == {"tokens": [1, 7]}
+    assert all(0 < row["median_ms"] <= row["p90_ms"] for row in rows)

@@ -43,7 +43,8 @@ class Option:
         default: the value when the option is not given.
         low, high: the inclusive bounds of a number (None: unbounded on that side). `high` is
             the hard upper bound of one call.
-        nullable: None is a valid value (meaning "off", e.g. best path instead of a beam).
+        nullable: None is a value of its own (meaning "off", e.g. best path instead of a
+            beam); otherwise None means `default`.
         also: Python types passed through as they are (e.g. a `np.random.Generator` seed).
         help: one line for `--help` and the server's description.
 
@@ -63,11 +64,12 @@ class Option:
     help: str = ""
 
     def check(self, value):
-        """Returns `value` checked (and an integral float as an int), or raises SeqKerasError."""
+        """Returns `value` checked (and an integral float as an int), or raises SeqKerasError.
+
+        None is the default, unless the option is `nullable` (then None is a value: "off").
+        """
         if value is None:
-            if self.nullable or self.default is None:
-                return None
-            raise SeqKerasError(f"option `{self.name}` must not be null.")
+            return None if self.nullable else self.default
         if self.also and isinstance(value, self.also):
             return value
         if self.type is None:

@@ -124,7 +124,8 @@ class StepDecoder:
             `(log_prob, token_count)`: the count includes `<eos>`, so that
             exp(-log_prob / token_count) is the text's perplexity.
         """
-        ids = self.preprocessor.encode(text, add_sos=True, add_eos=True)
+        tokens = self.preprocessor.tokenize(text)  # any length: generated texts may be long
+        ids = self.preprocessor.vocabulary.encode(tokens, add_sos=True, add_eos=True)
         state = self.initial_state()
         total = 0.0
         for token, target in itertools.pairwise(ids):
