@@ -66,36 +66,13 @@ def _server_class(uvicorn):
     return GracefulServer
 
 
-def _http_protocol():
-    """uvicorn's h11 protocol, answering requests it cannot parse with JSON, not plain text."""
-    import h11
-    from uvicorn.protocols.http.h11_impl import H11Protocol
-
-    class JsonErrorsH11Protocol(H11Protocol):
-        def send_400_response(self, msg):
-            message = "invalid HTTP request: malformed request line, headers or body framing."
-            body = json.dumps({"error": message}).encode()
-            headers = [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ]
-            for event in (
-                h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
-                h11.Data(data=body),
-                h11.EndOfMessage(),
-            ):
-                self.transport.write(self.conn.send(event))
-            self.transport.close()
-
-    return JsonErrorsH11Protocol
-
-
 def uvicorn_config(uvicorn, app, timeout, **extra):
     """The uvicorn settings of a seqkeras server (h11, our own logs, limits, graceful stop)."""
+    from seqkeras.serving.http11 import JsonErrorsH11Protocol
+
     return uvicorn.Config(
         app,
-        http=_http_protocol(),
+        http=JsonErrorsH11Protocol,
         lifespan="on",
         log_config=None,
         log_level="warning",
@@ -172,7 +149,7 @@ def serve(bundle, sock, workers=1, limits=None, **settings):
             factory=True,
             workers=workers,
         )
-        Multiprocess(config, target=server_class(config).run, sockets=[sock]).run()
+        Multiprocess(config, sockets=[sock]).run()  # workers drain as uvicorn does
     except SystemExit as exit:
         if exit.code not in (0, None):
             raise
