@@ -68,11 +68,11 @@ def _server_class(uvicorn):
 
 def uvicorn_config(uvicorn, app, timeout, **extra):
     """The uvicorn settings of a seqkeras server (h11, our own logs, limits, graceful stop)."""
-    from seqkeras.serving.http11 import JsonErrorsH11Protocol
+    from seqkeras.serving.parsers import protocol_class
 
     return uvicorn.Config(
         app,
-        http=JsonErrorsH11Protocol,
+        http=protocol_class(),
         lifespan="on",
         log_config=None,
         log_level="warning",

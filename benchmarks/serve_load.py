@@ -1,0 +1,236 @@
+"""Serving under load: the old stdlib server vs the ASGI server (with and without batching) vs
+in-process `predict`, at several client concurrencies, in one run.
+
+    python benchmarks/serve_load.py [--bundle DIR] [--requests 2000] [--levels 1,8,32,128]
+                                    [--write benchmarks/RESULTS.md]
+
+Without `--bundle`, a smoke sentiment model is trained and exported first. The old server is
+the stdlib `http.server` one this project shipped before `seqkeras.serving`, read from git
+(`git show main:seqkeras/serve.py`, or `--old-ref`), run in its own process like the others.
+The client is a minimal asyncio HTTP/1.1 keep-alive client (one connection per concurrent
+client, each sending its share of the requests one after another), so that it costs less CPU
+than the servers it measures; it runs on the same machine. Reported per level: requests/s,
+median and p99 latency, errors (non-200 answers and failed connections) and, for the new
+server, the mean inputs per engine call (from its /metrics).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from results_file import write_section
+
+TEXTS = [
+    "The food was not good .",
+    "The staff was friendly .",
+    "I loved the service .",
+    "The room was dirty and loud .",
+]
+OLD_SERVER = """
+import importlib.util, sys, threading
+spec = importlib.util.spec_from_file_location("old_serve", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+server = module.make_server(sys.argv[2], port=0, verbose=False)
+print(f"serving on http://127.0.0.1:{server.server_address[1]}/v1/predict", flush=True)
+server.serve_forever()
+"""
+
+
+def smoke_bundle(root):
+    from seqkeras.tasks.sentiment import SentimentTask
+
+    task = SentimentTask(smoke=True)
+    task.fit(verbose=0)
+    return task.export(root / "sentiment", formats="onnx", progress=False)
+
+
+def start(command):
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    port = int(re.search(r":(\d+)/v1/predict", line).group(1))
+    return process, port
+
+
+async def request(reader, writer, body):
+    writer.write(
+        b"POST /v1/predict HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    status = int((await reader.readline()).split()[1])
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    await reader.readexactly(length)
+    return status
+
+
+async def client(port, count, latencies, errors):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for index in range(count):
+            body = json.dumps({"inputs": [TEXTS[index % len(TEXTS)]]}).encode()
+            start = time.perf_counter()
+            try:
+                status = await request(reader, writer, body)
+            except (OSError, ValueError, asyncio.IncompleteReadError):
+                errors.append("connection")
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                continue
+            latencies.append(time.perf_counter() - start)
+            if status != 200:
+                errors.append(status)
+    finally:
+        writer.close()
+
+
+async def load(port, requests, concurrency):
+    latencies, errors = [], []
+    shares = [requests // concurrency + (i < requests % concurrency) for i in range(concurrency)]
+    start = time.perf_counter()
+    results = await asyncio.gather(
+        *(client(port, share, latencies, errors) for share in shares), return_exceptions=True
+    )
+    seconds = time.perf_counter() - start
+    errors += [repr(r) for r in results if isinstance(r, BaseException)]
+    return {
+        "rps": len(latencies) / seconds,
+        "p50": float(np.median(latencies)) * 1000 if latencies else float("nan"),
+        "p99": float(np.percentile(latencies, 99)) * 1000 if latencies else float("nan"),
+        "errors": len(errors),
+    }
+
+
+def batch_stats(port):
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/metrics")
+    text = connection.getresponse().read().decode()
+    values = dict(re.findall(r"^(seqkeras_batch_size_(?:sum|count)) ([0-9.e+]+)$", text, re.M))
+    return float(values.get("seqkeras_batch_size_sum", 0)), float(
+        values.get("seqkeras_batch_size_count", 0)
+    )
+
+
+def wait_ready(port):
+    import http.client
+
+    for _ in range(600):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("POST", "/v1/predict", body=json.dumps({"inputs": TEXTS[:1]}))
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server not ready")
+
+
+def in_process(bundle_path, seconds=3.0):
+    from seqkeras import runtime
+
+    bundle = runtime.load(bundle_path)
+    rates = {}
+    for batch in (1, 32):
+        texts = [TEXTS[i % len(TEXTS)] for i in range(batch)]
+        bundle.predict(texts)
+        calls, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            bundle.predict(texts)
+            calls += 1
+        rates[batch] = calls * batch / (time.perf_counter() - start)
+    return rates
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bundle", help="a sentiment bundle (default: train a smoke one)")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per level")
+    parser.add_argument("--levels", default="1,8,32,128", help="client concurrencies")
+    parser.add_argument("--old-ref", default="main", help="git ref of the old seqkeras/serve.py")
+    parser.add_argument("--write", help="RESULTS.md to write the section into")
+    args = parser.parse_args()
+    levels = [int(level) for level in args.levels.split(",")]
+    root = pathlib.Path(tempfile.mkdtemp(prefix="serve_load-"))
+    bundle = args.bundle or str(smoke_bundle(root))
+    old_source = root / "old_serve.py"
+    old_source.write_text(
+        subprocess.run(
+            ["git", "show", f"{args.old_ref}:seqkeras/serve.py"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    serve = [sys.executable, "-m", "seqkeras.cli", "serve", bundle, "--port", "0", "--quiet"]
+    contenders = {
+        "stdlib (old)": [sys.executable, "-c", OLD_SERVER, str(old_source), bundle],
+        "asgi, batching": serve,
+        "asgi, no batching": [*serve, "--max-batch", "1"],
+    }
+    rows = []
+    for name, command in contenders.items():
+        process, port = start(command)
+        try:
+            wait_ready(port)
+            for level in levels:
+                before = batch_stats(port) if name.startswith("asgi") else None
+                result = asyncio.run(load(port, args.requests, level))
+                if before is not None:
+                    after = batch_stats(port)
+                    calls = after[1] - before[1]
+                    result["batch"] = (after[0] - before[0]) / calls if calls else float("nan")
+                rows.append((name, level, result))
+                print(name, level, result, flush=True)
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+    ceiling = in_process(bundle)
+    lines = [
+        "## Serving under load (`benchmarks/serve_load.py`)",
+        "",
+        f"Command: `python benchmarks/serve_load.py --requests {args.requests} "
+        f"--levels {args.levels}` (smoke sentiment bundle, ONNX Runtime, one request = one "
+        "text, keep-alive connections, client on the same machine).",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d')} on the shared 2-core machine while other agents "
+        "were running (load average above 10): absolute figures are low and noisy; compare "
+        "the rows of one run.",
+        "",
+        "| server | concurrency | req/s | p50 ms | p99 ms | errors | inputs per engine call |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, level, r in rows:
+        batch = f"{r['batch']:.1f}" if "batch" in r else "-"
+        lines.append(
+            f"| {name} | {level} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
+            f"{r['errors']} | {batch} |"
+        )
+    lines += [
+        "",
+        f"In-process `bundle.predict` (the ceiling): {ceiling[1]:,.0f} texts/s one text per call, "
+        f"{ceiling[32]:,.0f} texts/s 32 texts per call.",
+    ]
+    print("\n".join(lines))
+    if args.write:
+        write_section(args.write, "serve_load", "\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
