@@ -266,3 +266,19 @@ def test_start_up_failures_are_one_line_errors():
             error = process.stderr.read()
             assert process.wait(timeout=60) == 2, error
             assert error.count("\n") == 1 and words in error, error
+
+
+def test_a_failure_inside_the_server_is_a_500_that_hides_its_text(serve):
+    server = serve("sentiment")
+
+    def broken(inputs, **options):
+        raise RuntimeError("secret internal detail")
+
+    server.bundle.answer = broken
+    status, headers, reply = server.request(
+        "POST", "/v1/predict", {"inputs": ["good"]}, headers={"X-Request-ID": "req-42"}
+    )
+    assert status == 500 and headers["content-type"] == "application/json"
+    assert reply == {"error": "internal error (request id req-42)."}
+    del server.bundle.answer  # the worker survived: the next request is answered
+    assert server.predict(["good"])[0] == 200

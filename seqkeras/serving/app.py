@@ -275,9 +275,8 @@ def make_app(service):
 
     async def internal_error(request, failure):
         request_id = request.scope.get("state", {}).get("request_id")
-        LOGGER.error(
-            "internal error", exc_info=failure, extra={"fields": {"request_id": request_id}}
-        )
+        fields = {"request_id": request_id, "error": f"{type(failure).__name__}: {failure}"}
+        LOGGER.error("internal error", exc_info=failure, extra={"fields": fields})
         return error(500, f"internal error (request id {request_id}).")
 
     app = Starlette(
@@ -319,6 +318,9 @@ class Guard:
                 await refusal(scope, receive, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
+        except Exception:  # answered (500) and logged by `internal_error`; not uvicorn's too
+            if status["code"] != 500:
+                raise
         finally:
             seconds = time.perf_counter() - start
             route = route_of(scope["path"])

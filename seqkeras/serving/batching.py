@@ -174,8 +174,8 @@ class Batcher:
             merged = [item for job in jobs for item in job.inputs]
             try:
                 outputs = self._call(jobs, merged, first.options, first.scored)
-            except SeqKerasError:
-                pass  # some job's input is bad: run each alone below
+            except Exception:  # some job's input is bad (or worse): run each alone below
+                pass
             else:
                 results, start = [], 0
                 for job in jobs:
