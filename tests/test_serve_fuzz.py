@@ -15,7 +15,7 @@ serve = pytest.fixture(scope="module")(start_servers)
 # Small generation limits keep each generated request cheap (the fuzzer finds the bounds).
 SERVERS = {
     "sentiment": {},
-    "char_lm": {"limits": {"num": 2, "max_len": 3, "generated": 4, "inputs": 4}},
+    "char_lm": {"limits": {"num": 1, "max_len": 1, "generated": 2, "inputs": 2}},
     "plain": {},
 }
 EXAMPLES = {"GET": 5, "POST": 85}  # per route and mode (GET routes: valid requests only)
