@@ -30,8 +30,10 @@ def _writer_tag():
 
 
 def _temporary_name(path, kind):
-    """`.NAME.KIND-HOST-PID-RANDOM`: hidden, and attributable to the process writing it."""
-    return path.parent / f".{path.name}.{kind}-{_writer_tag()}-{secrets.token_hex(4)}"
+    """`.NAME.KIND-HOST-PID-RANDOM.SUFFIX`: hidden, attributable to the process writing it, and
+    with `path`'s suffix (writers such as `keras.Model.save` check it)."""
+    token = secrets.token_hex(4)
+    return path.parent / f".{path.name}.{kind}-{_writer_tag()}-{token}{path.suffix}"
 
 
 def _process_alive(pid):

@@ -1,0 +1,125 @@
+"""`fit_distributed`: what `model.fit` gives (progress bar, History, callbacks, validation
+metrics) as a loop of `strategy.run` steps, for `tf.distribute` strategies.
+
+Keras 3.15's own `model.fit` fails under `MultiWorkerMirroredStrategy` (keras-team/keras#20585:
+its symbolic build reduces a `PerReplica` batch). This loop runs the same `model.train_step`
+and `model.test_step` inside `strategy.run` over `strategy.experimental_distribute_dataset`,
+with the model, optimizer and metrics built in `strategy.scope()`. Gradients are summed over
+replicas by the optimizer and the loss is scaled by 1/replicas (Keras's own distribution
+scaling), so a step on the global batch matches one step of `model.fit` on that batch; the
+logged loss and metrics are the replicas' sums read in cross-replica context.
+"""
+
+import keras
+
+from seqkeras.errors import SeqKerasError
+
+
+def distribute(strategy, dataset):
+    """`dataset` sharded by element across workers (DATA: the datasets are in memory, not
+    files) and split across replicas: each global batch of `batch_size` gives every replica
+    `batch_size / replicas` rows."""
+    import tensorflow as tf
+
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return strategy.experimental_distribute_dataset(dataset.with_options(options))
+
+
+def build(model, strategy, element_spec):
+    """Creates the optimizer's and compiled metrics' variables under `strategy.scope()`."""
+    with strategy.scope():
+        model._symbolic_build(data_batch=element_spec)  # what model.fit does before training
+
+
+def _step_function(model, strategy, step):
+    import tensorflow as tf
+
+    @tf.function(reduce_retracing=True)
+    def run(batch):
+        strategy.run(step, args=(batch,))
+        return model.get_metrics_result()
+
+    return run
+
+
+def fit_distributed(
+    model,
+    strategy,
+    dataset,
+    validation=None,
+    epochs=1,
+    initial_epoch=0,
+    initial_step=0,
+    callbacks=(),
+    verbose="auto",
+):
+    """Trains `model` under `strategy` like `model.fit(dataset, validation_data=validation)`.
+
+    Args:
+        model: a compiled Keras model whose variables were created in `strategy.scope()`.
+        strategy: a `tf.distribute.Strategy`.
+        dataset: a `tf.data.Dataset` of global batches (reshuffled at each iteration).
+        validation: a `tf.data.Dataset` of batches, or None.
+        epochs: the epoch to stop at (as in `fit`).
+        initial_epoch, initial_step: where to start (a resumed run): the dataset is iterated
+            `initial_epoch` times first so that each epoch sees the order it would have seen,
+            and the first `initial_step` batches of that epoch are skipped.
+        callbacks: Keras callbacks (their `model` is set to `model`).
+        verbose: 0, 1 (progress bar), 2 (one line per epoch) or "auto" (1).
+
+    Returns:
+        The `keras.callbacks.History` of this call.
+    """
+    verbose = 1 if verbose == "auto" else verbose
+    build(model, strategy, dataset.element_spec)
+    train = distribute(strategy, dataset)
+    validation = None if validation is None else distribute(strategy, validation)
+    cardinality = int(dataset.cardinality())
+    steps = cardinality if cardinality >= 0 else None
+    history = keras.callbacks.History()
+    callback_list = keras.callbacks.CallbackList(
+        [*callbacks, history],
+        add_progbar=verbose != 0,
+        verbose=verbose,
+        epochs=epochs,
+        steps=steps,
+        model=model,
+    )
+    train_step = _step_function(model, strategy, model.train_step)
+    test_step = _step_function(model, strategy, model.test_step)
+    for _ in range(initial_epoch):
+        iter(train)  # each iterator draws the next epoch's shuffle seeds
+    model.stop_training = False
+    callback_list.on_train_begin()
+    logs = {}
+    for epoch in range(initial_epoch, epochs):
+        model.reset_metrics()
+        callback_list.on_epoch_begin(epoch)
+        batches = iter(train)
+        first = initial_step if epoch == initial_epoch else 0
+        for _ in range(first):
+            next(batches)
+        for step, batch in enumerate(batches, start=first):
+            callback_list.on_train_batch_begin(step)
+            logs = _floats(train_step(batch))
+            callback_list.on_train_batch_end(step, logs)
+            if model.stop_training:
+                break
+        if not logs:
+            raise SeqKerasError("fit_distributed: the training dataset gave no batch.")
+        epoch_logs = dict(logs)
+        if validation is not None and not model.stop_training:
+            model.reset_metrics()
+            for batch in validation:
+                val_logs = _floats(test_step(batch))
+            epoch_logs.update({f"val_{name}": value for name, value in val_logs.items()})
+        callback_list.on_epoch_end(epoch, epoch_logs)
+        if model.stop_training:
+            break
+    callback_list.on_train_end(logs)
+    return history
+
+
+def _floats(logs):
+    return {name: float(value) for name, value in logs.items()}
