@@ -44,9 +44,11 @@ def add_parser(commands):
 
 def prepare_run_folder(out, resume, overwrite, chief):
     """Checks DIR against `--resume`/`--overwrite`; with `--overwrite` the chief removes the
-    files a run owns there (and nothing else)."""
+    files a run owns there (and nothing else). Other workers leave DIR to the chief."""
     from seqkeras.tasks.base import OWNED
 
+    if not chief:
+        return
     if out.exists() and not out.is_dir():
         raise SeqKerasError(f"--out {out}: exists and is not a folder.")
     contents = sorted(p.name for p in out.iterdir()) if out.is_dir() else []

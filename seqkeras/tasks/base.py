@@ -185,9 +185,12 @@ class Task:
             start = backups.restore()
             callbacks.insert(1, backup_module.BackupCallback(backups, backup_every))
         validation = None if validation is None else self.to_dataset(validation)
+        steps = self._batches_per_epoch(train)
         try:
             if strategy is None:
-                histories = self._fit_keras(train, validation, epochs, start, callbacks, verbose)
+                histories = self._fit_keras(
+                    train, validation, epochs, start, steps, callbacks, verbose
+                )
             else:
                 from seqkeras.training.loop import fit_distributed
 
@@ -195,7 +198,8 @@ class Task:
                     fit_distributed(
                         self.model,
                         strategy,
-                        self.to_dataset(train, training=True),
+                        self._stream(train, start[0] * steps + start[1]),
+                        steps,
                         validation,
                         epochs,
                         *start,
@@ -229,16 +233,21 @@ class Task:
                 "train a new task object under the strategy (its model is built in scope)."
             )
 
-    def _fit_keras(self, train, validation, epochs, start, callbacks, verbose):
-        """`model.fit` from `start` = (epoch, step), each epoch seeing the batches it would
-        in an uninterrupted run.
+    def _stream(self, train, batches):
+        """The training batches of every epoch in order, endless, from batch `batches` on:
+        epoch j is the j-th pass of `to_dataset` (each pass draws the next shuffle seeds)."""
+        return self.to_dataset(train, training=True).repeat().skip(batches)
 
-        Epoch j trains on the j-th iteration of a fresh `to_dataset` (each iteration draws the
-        next shuffle seeds), fed to `fit` as one repeated stream with `steps_per_epoch` (Keras
-        re-creates a finite dataset's iterator a varying number of times per epoch). A
-        mid-epoch start runs the rest of that epoch as its own `fit` call first.
-        """
-        steps = self._batches_per_epoch(train)
+    def _batches_per_epoch(self, train):
+        """Batches in the first pass (with bucketing, later passes may differ by a few: an
+        epoch is this many batches of the stream)."""
+        dataset = self.to_dataset(train, training=True)
+        batches = int(dataset.cardinality())
+        return batches if batches >= 0 else sum(1 for _ in dataset)
+
+    def _fit_keras(self, train, validation, epochs, start, steps, callbacks, verbose):
+        """`model.fit` on the stream from `start` = (epoch, step); a mid-epoch start runs the
+        rest of that epoch as its own `fit` call first."""
         epoch, step = start
         calls = [(epoch, step, epoch + 1)] if step else []
         calls.append((epoch + 1 if step else epoch, 0, epochs))
@@ -246,14 +255,11 @@ class Task:
         for first_epoch, first_step, until in calls:
             if first_epoch >= until or callbacks[0].stopped_at is not None:
                 continue
-            stream = self.to_dataset(train, training=True)
-            for _ in range(first_epoch):
-                iter(stream)
             for callback in callbacks:
                 if hasattr(callback, "first_step"):
                     callback.first_step = first_step
             result = self.model.fit(
-                stream.repeat().skip(first_step),
+                self._stream(train, first_epoch * steps + first_step),
                 steps_per_epoch=steps - first_step,
                 validation_data=validation,
                 epochs=until,
@@ -264,11 +270,6 @@ class Task:
             )
             histories.append(result.history)
         return histories
-
-    def _batches_per_epoch(self, train):
-        dataset = self.to_dataset(train)
-        batches = int(dataset.cardinality())
-        return batches if batches >= 0 else sum(1 for _ in dataset)
 
     def _stop_on_nan(self, stopped_at, backups):
         epoch, batch = stopped_at

@@ -12,8 +12,6 @@ logged loss and metrics are the replicas' sums read in cross-replica context.
 
 import keras
 
-from seqkeras.errors import SeqKerasError
-
 
 def distribute(strategy, dataset):
     """`dataset` sharded by element across workers (DATA: the datasets are in memory, not
@@ -46,7 +44,8 @@ def _step_function(model, strategy, step):
 def fit_distributed(
     model,
     strategy,
-    dataset,
+    stream,
+    steps,
     validation=None,
     epochs=1,
     initial_epoch=0,
@@ -54,17 +53,17 @@ def fit_distributed(
     callbacks=(),
     verbose="auto",
 ):
-    """Trains `model` under `strategy` like `model.fit(dataset, validation_data=validation)`.
+    """Trains `model` under `strategy` like `model.fit(stream, steps_per_epoch=steps, ...)`.
 
     Args:
         model: a compiled Keras model whose variables were created in `strategy.scope()`.
         strategy: a `tf.distribute.Strategy`.
-        dataset: a `tf.data.Dataset` of global batches (reshuffled at each iteration).
+        stream: a `tf.data.Dataset` of global batches, endless, starting at the batch where
+            training starts (`initial_epoch * steps + initial_step` batches into the run).
+        steps: batches per epoch.
         validation: a `tf.data.Dataset` of batches, or None.
         epochs: the epoch to stop at (as in `fit`).
-        initial_epoch, initial_step: where to start (a resumed run): the dataset is iterated
-            `initial_epoch` times first so that each epoch sees the order it would have seen,
-            and the first `initial_step` batches of that epoch are skipped.
+        initial_epoch, initial_step: where training starts (a resumed run).
         callbacks: Keras callbacks (their `model` is set to `model`).
         verbose: 0, 1 (progress bar), 2 (one line per epoch) or "auto" (1).
 
@@ -72,11 +71,9 @@ def fit_distributed(
         The `keras.callbacks.History` of this call.
     """
     verbose = 1 if verbose == "auto" else verbose
-    build(model, strategy, dataset.element_spec)
-    train = distribute(strategy, dataset)
+    build(model, strategy, stream.element_spec)
+    batches = iter(distribute(strategy, stream))
     validation = None if validation is None else distribute(strategy, validation)
-    cardinality = int(dataset.cardinality())
-    steps = cardinality if cardinality >= 0 else None
     history = keras.callbacks.History()
     callback_list = keras.callbacks.CallbackList(
         [*callbacks, history],
@@ -88,26 +85,18 @@ def fit_distributed(
     )
     train_step = _step_function(model, strategy, model.train_step)
     test_step = _step_function(model, strategy, model.test_step)
-    for _ in range(initial_epoch):
-        iter(train)  # each iterator draws the next epoch's shuffle seeds
     model.stop_training = False
     callback_list.on_train_begin()
     logs = {}
     for epoch in range(initial_epoch, epochs):
         model.reset_metrics()
         callback_list.on_epoch_begin(epoch)
-        batches = iter(train)
-        first = initial_step if epoch == initial_epoch else 0
-        for _ in range(first):
-            next(batches)
-        for step, batch in enumerate(batches, start=first):
+        for step in range(initial_step if epoch == initial_epoch else 0, steps):
             callback_list.on_train_batch_begin(step)
-            logs = _floats(train_step(batch))
+            logs = _floats(train_step(next(batches)))
             callback_list.on_train_batch_end(step, logs)
             if model.stop_training:
                 break
-        if not logs:
-            raise SeqKerasError("fit_distributed: the training dataset gave no batch.")
         epoch_logs = dict(logs)
         if validation is not None and not model.stop_training:
             model.reset_metrics()
