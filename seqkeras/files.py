@@ -102,6 +102,15 @@ def _create_folder(path, kind):
             continue
 
 
+def scratch_folder(path):
+    """A new hidden folder `.NAME.scratch-HOST-PID-*` beside `path`, for temporary files the
+    caller removes; those of killed processes on this host are removed here first."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
+    return _create_folder(path, "scratch")
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yields a temporary path beside `path` that replaces `path` when the block succeeds.

@@ -186,6 +186,7 @@ class Task:
             callbacks.insert(1, backup_module.BackupCallback(backups, backup_every))
         validation = None if validation is None else self.to_dataset(validation)
         steps = self._batches_per_epoch(train)
+        completed = False
         try:
             if strategy is None:
                 histories = self._fit_keras(
@@ -207,9 +208,10 @@ class Task:
                         verbose,
                     ).history
                 ]
+            completed = guard.stopped_at is None
         finally:
-            if backups is not None:
-                backups.close(remove=not keep_backup and guard.stopped_at is None)
+            if backups is not None:  # kept after an error or a NaN: resume from them
+                backups.close(remove=completed and not keep_backup)
         for history in histories:
             for key, values in history.items():
                 self.history.setdefault(key, []).extend(float(v) for v in values)

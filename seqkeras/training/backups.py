@@ -8,8 +8,9 @@ the epoch only (a mid-epoch backup restarts the epoch from its first batch, so a
 trains on some batches twice) and writes weights and position as two files, not atomically.
 
 In a multi-worker run every worker saves (TensorFlow requires it), the chief into the run's
-folder and the others into temporary folders removed at the end; all restore from the chief's
-folder, which must therefore be on storage every worker reads.
+folder and the others into temporary folders removed at the end (or, for a killed worker, by
+its next start on that host); all restore from the chief's folder, which must therefore be on
+storage every worker reads.
 """
 
 import math
@@ -20,6 +21,7 @@ import tempfile
 import keras
 import numpy as np
 
+from seqkeras.files import scratch_folder
 from seqkeras.training import strategies
 
 
@@ -51,7 +53,11 @@ class Backups:
             model=model, optimizer=model.optimizer, position=self.position
         )
         chief = strategies.is_chief()
-        self._scratch = None if chief else tempfile.mkdtemp(prefix="seqkeras-backup-")
+        self._scratch = (
+            None
+            if chief
+            else scratch_folder(pathlib.Path(tempfile.gettempdir()) / "seqkeras-backup")
+        )
         self.manager = tf.train.CheckpointManager(
             self.checkpoint, self._scratch or self.directory, max_to_keep=keep
         )

@@ -12,6 +12,8 @@ logged loss and metrics are the replicas' sums read in cross-replica context.
 
 import keras
 
+from seqkeras.errors import SeqKerasError
+
 
 def distribute(strategy, dataset):
     """`dataset` sharded by element across workers (DATA: the datasets are in memory, not
@@ -93,7 +95,7 @@ def fit_distributed(
         callback_list.on_epoch_begin(epoch)
         for step in range(initial_step if epoch == initial_epoch else 0, steps):
             callback_list.on_train_batch_begin(step)
-            logs = _floats(train_step(next(batches)))
+            logs = _floats(_run_step(train_step, next(batches), epoch, step))
             callback_list.on_train_batch_end(step, logs)
             if model.stop_training:
                 break
@@ -108,6 +110,23 @@ def fit_distributed(
             break
     callback_list.on_train_end(logs)
     return history
+
+
+def _run_step(train_step, batch, epoch, step):
+    """One step; a peer worker lost mid-step is a `SeqKerasError` saying how to go on."""
+    import tensorflow as tf
+
+    try:
+        return train_step(batch)
+    except (tf.errors.UnavailableError, tf.errors.AbortedError) as error:
+        from seqkeras.training.strategies import worker_label
+
+        reason = error.message.strip().splitlines()[-1].strip()
+        raise SeqKerasError(
+            f"{worker_label()}: a worker of the cluster was lost at epoch {epoch + 1}, batch "
+            f"{step + 1} ({reason[:200]}). The backups are kept: start every worker again "
+            "with --resume (Task.fit: the same backup_dir)."
+        ) from None
 
 
 def _floats(logs):

@@ -49,8 +49,9 @@ def test_a_damaged_task_folder_is_refused_naming_the_file(
     with pytest.raises(SeqKerasError, match=f"{name}.*{message}|{message}.*{name}"):
         tasks.Task.load(copy)
     capsys.readouterr()
-    assert cli.main(["export", str(copy), "--to", "onnx", "--out", str(tmp_path / "b")]) == 2
-    assert name in capsys.readouterr().err and not (tmp_path / "b").exists()
+    for source in (copy, copy / "model.keras") if name == "model.keras" else (copy,):
+        assert cli.main(["export", str(source), "--to", "onnx", "--out", str(tmp_path / "b")]) == 2
+        assert name in capsys.readouterr().err and not (tmp_path / "b").exists()
 
 
 def test_train_refuses_a_non_empty_folder(tmp_path, capsys):

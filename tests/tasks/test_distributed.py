@@ -89,27 +89,49 @@ def free_ports(count):
     return ports
 
 
-def test_two_workers_train_in_step_and_only_the_chief_writes(tmp_path):
+def two_workers(tmp_path, name, *options):
+    """Starts a chief and a worker on localhost writing `tmp_path/name`; their final weights
+    go to `name-chief.npz` and `name-worker.npz`, the worker's temporary files under
+    `name-tmp/`."""
     chief_port, worker_port = free_ports(2)
     cluster = {"chief": [f"127.0.0.1:{chief_port}"], "worker": [f"127.0.0.1:{worker_port}"]}
+    scratch = tmp_path / f"{name}-tmp"
+    scratch.mkdir(exist_ok=True)
     processes = {}
     for kind in ("chief", "worker"):
-        scratch = tmp_path / f"tmp-{kind}"
-        scratch.mkdir()
         config = {"cluster": cluster, "task": {"type": kind, "index": 0}}
         env = {"TF_CONFIG": json.dumps(config), "TMPDIR": str(scratch)}
         processes[kind] = train(
-            tmp_path / "run",
-            tmp_path / f"{kind}.npz",
-            *("--strategy", "multiworker", "--epochs", "2", "--backup-every", "10"),
+            tmp_path / name,
+            tmp_path / f"{name}-{kind}.npz",
+            *("--strategy", "multiworker", "--epochs", "3", "--backup-every", "5", *options),
             env=env,
         )
-    for process in processes.values():
+    return processes
+
+
+def test_two_workers_train_in_step_survive_a_killed_worker_and_only_the_chief_writes(tmp_path):
+    """An uninterrupted pair, and a pair whose worker is SIGKILLed after backup 7 (epoch 2,
+    batch 5): the chief then fails with a SeqKerasError, and both restarted with --resume end
+    bit-for-bit where the uninterrupted pair did."""
+    whole = two_workers(tmp_path, "whole")
+    killed = two_workers(tmp_path, "run")
+    wait_for_backup(killed["chief"], tmp_path / "run" / "backup", 7)
+    killed["worker"].send_signal(signal.SIGKILL)
+    _, error = killed["chief"].communicate(timeout=600)
+    assert killed["chief"].returncode == 2, error.decode()[-3000:]
+    assert "a worker of the cluster was lost" in error.decode()
+    assert "--resume" in error.decode()
+    resumed = two_workers(tmp_path, "run", "--resume")
+    for process in [*whole.values(), *resumed.values()]:
         finish(process)
-    for chief, worker in zip(weights(tmp_path / "chief.npz"), weights(tmp_path / "worker.npz")):
-        np.testing.assert_array_equal(chief, worker)
-    run = pathlib.Path(tmp_path / "run")
-    assert sorted(p.name for p in run.iterdir()) == sorted([*FILES, "manifest.json"])
-    loss = json.loads((run / "history.json").read_text())["loss"]
-    assert len(loss) == 2 and loss[1] < loss[0]
-    assert list((tmp_path / "tmp-worker").iterdir()) == []  # its backups went there, removed
+    reference = weights(tmp_path / "whole-chief.npz")
+    for npz in ("whole-worker", "run-chief", "run-worker"):
+        for ours, theirs in zip(weights(tmp_path / f"{npz}.npz"), reference):
+            np.testing.assert_array_equal(ours, theirs)
+    for name in ("whole", "run"):
+        run = pathlib.Path(tmp_path / name)
+        assert sorted(p.name for p in run.iterdir()) == sorted([*FILES, "manifest.json"])
+        assert list((tmp_path / f"{name}-tmp").iterdir()) == []  # the worker's backups: removed
+    loss = json.loads((tmp_path / "whole" / "history.json").read_text())["loss"]
+    assert len(loss) == 3 and loss[2] < loss[0]

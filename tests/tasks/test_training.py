@@ -65,7 +65,7 @@ def test_resuming_from_a_mid_epoch_backup_gives_the_uninterrupted_weights(tmp_pa
         task = tasks.get("sentiment")(smoke=True)
         train, validation = small(task, 4)
         with pytest.raises(KeyboardInterrupt):
-            task.fit(train, validation, 3, 0, [Crash()], strategy, backup, 2, keep_backup=True)
+            task.fit(train, validation, 3, 0, [Crash()], strategy, backup, 2)
         assert (backup / "checkpoint").is_file()
         resumed = tasks.get("sentiment")(smoke=True)
         resumed.fit(train, validation, 3, 0, None, strategy, backup, 2)
