@@ -163,6 +163,12 @@ class Task:
 
         Raises:
             SeqKerasError: no examples, a model built outside `strategy`, or a NaN loss.
+
+        Example:
+
+        >>> task = seqkeras.tasks.get("sentiment")()
+        >>> task.fit(strategy="mirrored", backup_dir="runs/sentiment/backup", backup_every=100)
+        >>> # killed? the same call continues from the newest backup in backup_dir
         """
         from seqkeras.training import backups as backup_module
         from seqkeras.training import strategies
