@@ -118,6 +118,7 @@ def test_two_workers_train_in_step_survive_a_killed_worker_and_only_the_chief_wr
     killed = two_workers(tmp_path, "run")
     wait_for_backup(killed["chief"], tmp_path / "run" / "backup", 7)
     killed["worker"].send_signal(signal.SIGKILL)
+    killed["worker"].wait()
     _, error = killed["chief"].communicate(timeout=900)
     assert killed["chief"].returncode == 2, error.decode()[-3000:]
     assert "a worker of the cluster was lost" in error.decode()
