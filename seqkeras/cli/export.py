@@ -1,6 +1,8 @@
-"""`seqkeras export DIR --out BUNDLE`: a trained task or a model.keras to a verified bundle."""
+"""`seqkeras export DIR|MODEL.keras --out BUNDLE`: a trained task folder, or a `.keras` file,
+to a verified bundle. A task folder's manifest is checked first (and a `.keras` file inside a
+folder with a manifest is checked against it): a truncated or edited file is refused."""
 
-import os
+import pathlib
 
 import numpy as np
 
@@ -9,8 +11,8 @@ from seqkeras.errors import SeqKerasError
 
 
 def add_parser(commands):
-    parser = commands.add_parser("export", help="export DIR/model.keras to a bundle")
-    parser.add_argument("dir", help="folder holding model.keras")
+    parser = commands.add_parser("export", help="export a task folder or a .keras file")
+    parser.add_argument("dir", help="task folder (seqkeras train) or a .keras model file")
     parser.add_argument("--to", default="tflite,onnx", help="formats, comma-separated")
     parser.add_argument(
         "--quantize", choices=("float16", "dynamic", "int8"), help="TFLite quantization"
@@ -35,15 +37,31 @@ def write_bundle(model, path, formats, quantize, verify_inputs, task):
     print_bundle_table(path)
 
 
+def model_path(source):
+    """The `.keras` file to export from `source` (a file or a folder holding model.keras),
+    checked against the manifest beside it when there is one."""
+    from seqkeras.training import manifest
+
+    source = pathlib.Path(source)
+    path = source / "model.keras" if source.is_dir() else source
+    if source.is_dir() and not path.is_file():
+        raise SeqKerasError(f"export: {source} has no model.keras (train or demo first).")
+    if not path.is_file():
+        raise SeqKerasError(f"export: {source}: no such file or folder.")
+    if path.suffix != ".keras":
+        raise SeqKerasError(f"export: {source}: expected a folder or a .keras file.")
+    if (path.parent / manifest.NAME).is_file():
+        manifest.verify(path.parent, [path.name])
+    return path
+
+
 def run(args):
     from seqkeras.saving import load_model
 
-    model_path = os.path.join(args.dir, "model.keras")
-    if not os.path.isfile(model_path):
-        raise SeqKerasError(f"export: {args.dir!r} has no model.keras (train or demo first).")
+    path = model_path(args.dir)
     formats = tuple(name.strip() for name in args.to.split(",") if name.strip())
-    if os.path.isfile(os.path.join(args.dir, "config.json")):  # saved by `seqkeras train`
-        from seqkeras.tasks import Task
+    if pathlib.Path(args.dir).is_dir() and (path.parent / "config.json").is_file():
+        from seqkeras.tasks import Task  # saved by `seqkeras train`
 
         Task.load(args.dir).export(
             args.out,
@@ -52,7 +70,7 @@ def run(args):
         )
         print_bundle_table(args.out)
         return 0
-    model = load_model(model_path)
+    model = load_model(path)
     rng = np.random.default_rng(0)
     verify_inputs = [
         rng.normal(size=(2, *(d or 8 for d in tensor.shape[1:]))).astype(tensor.dtype)

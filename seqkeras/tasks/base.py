@@ -9,10 +9,11 @@ import keras
 
 import seqkeras
 from seqkeras.errors import SeqKerasError
-from seqkeras.files import staged_directory
+from seqkeras.files import atomic_path, atomic_write_text
 from seqkeras.tasks import smoke_mode
 
 FILES = ("model.keras", "preprocessor.json", "config.json", "history.json")
+OWNED = (*FILES, "manifest.json", "backup")  # what `seqkeras train --overwrite` may replace
 
 
 class Task:
@@ -118,8 +119,30 @@ class Task:
             self._data = self.make_dataset()
         return self._data
 
-    def fit(self, train=None, validation=None, epochs=None, verbose="auto", callbacks=None):
-        """Trains with `model.fit` (Keras progress bars); fits the preprocessor first if needed.
+    def fit(
+        self,
+        train=None,
+        validation=None,
+        epochs=None,
+        verbose="auto",
+        callbacks=None,
+        strategy=None,
+        backup_dir=None,
+        backup_every=None,
+        keep_backup=False,
+    ):
+        """Trains the model; fits the preprocessor first if needed.
+
+        Without `strategy` this is Keras's `model.fit` (progress bar, History, callbacks). With
+        one, the model is built in `strategy.scope()` and trained by
+        `seqkeras.training.loop.fit_distributed`, which keeps what `fit` gives (Keras's
+        `model.fit` fails under `MultiWorkerMirroredStrategy`, keras-team/keras#20585). The
+        config's `batch_size` is the global batch (split across replicas) and its
+        `learning_rate` applies to steps on that global batch: the same config trains the same
+        way on one worker or many, with fewer steps per worker.
+
+        A NaN or infinite loss stops training (`TerminateOnNaN`); the model is then reset to
+        the last good backup, if any, and a `SeqKerasError` says at which epoch and batch.
 
         Args:
             train: training examples; `data["train"]` if None (then `validation` defaults to
@@ -128,30 +151,149 @@ class Task:
             epochs: the number of epochs; `config["epochs"]` if None.
             verbose: Keras `fit` verbosity.
             callbacks: extra Keras callbacks.
+            strategy: None (plain `model.fit`), `"default"`, `"mirrored"`, `"multiworker"`
+                or a `tf.distribute.Strategy`.
+            backup_dir: a folder for backups (see `seqkeras.training.backups`): training
+                resumes from the newest backup found there. None: no backups.
+            backup_every: batches between mid-epoch backups (None: at epoch ends only).
+            keep_backup: keep the backups when training completes (else they are removed).
 
         Returns:
             `history`: every epoch's metrics so far, this call's appended.
+
+        Raises:
+            SeqKerasError: no examples, a model built outside `strategy`, or a NaN loss.
+
+        Example:
+
+        >>> task = seqkeras.tasks.get("sentiment")()
+        >>> task.fit(strategy="mirrored", backup_dir="runs/sentiment/backup", backup_every=100)
+        >>> # killed? the same call continues from the newest backup in backup_dir
         """
+        from seqkeras.training import backups as backup_module
+        from seqkeras.training import strategies
+
+        strategy = None if strategy is None else strategies.resolve(strategy)
         if train is None:
             train, validation = self.data["train"], self.data.get("validation")
         if not len(train):
             raise SeqKerasError(f"{self.name}: no training examples.")
         if self.preprocessor is None:
             self.preprocessor = self.build_preprocessor(train)
+        self._build_model(strategy)
+        epochs = self.config["epochs"] if epochs is None else epochs
+        guard = backup_module.StopOnNaN()
+        callbacks = [guard, *(callbacks or [])]
+        backups = None
+        start = (0, 0)
+        if backup_dir is not None:
+            backups = backup_module.Backups(backup_dir, self.model)
+            start = backups.restore()
+            callbacks.insert(1, backup_module.BackupCallback(backups, backup_every))
+        validation = None if validation is None else self.to_dataset(validation)
+        steps = self._batches_per_epoch(train)
+        completed = False
+        try:
+            if strategy is None:
+                histories = self._fit_keras(
+                    train, validation, epochs, start, steps, callbacks, verbose
+                )
+            else:
+                from seqkeras.training.loop import fit_distributed
+
+                histories = [
+                    fit_distributed(
+                        self.model,
+                        strategy,
+                        self._stream(train, start[0] * steps + start[1]),
+                        steps,
+                        validation,
+                        epochs,
+                        *start,
+                        callbacks,
+                        verbose,
+                    ).history
+                ]
+            completed = guard.stopped_at is None
+        finally:
+            if backups is not None:  # kept after an error or a NaN: resume from them
+                backups.close(remove=completed and not keep_backup)
+        for history in histories:
+            for key, values in history.items():
+                self.history.setdefault(key, []).extend(float(v) for v in values)
+        if guard.stopped_at is not None:
+            self._stop_on_nan(guard.stopped_at, backups)
+        return self.history
+
+    def _build_model(self, strategy):
         if self.model is None:
             keras.utils.set_random_seed(self.config.get("seed", 0))
-            self.model = self.build_model()
-        result = self.model.fit(
-            self.to_dataset(train, training=True),
-            validation_data=None if validation is None else self.to_dataset(validation),
-            epochs=self.config["epochs"] if epochs is None else epochs,
-            verbose=verbose,
-            callbacks=callbacks,
-            shuffle=False,  # the tf.data pipeline shuffles; Keras would warn it ignores this
+            if strategy is None:
+                self.model = self.build_model()
+            else:
+                with strategy.scope():
+                    self.model = self.build_model()
+        elif strategy is not None and not all(
+            strategy.extended.variable_created_in_scope(w.value) for w in self.model.weights
+        ):
+            raise SeqKerasError(
+                f"{self.name}: the model was built outside the {type(strategy).__name__}; "
+                "train a new task object under the strategy (its model is built in scope)."
+            )
+
+    def _stream(self, train, batches):
+        """The training batches of every epoch in order, endless, from batch `batches` on:
+        epoch j is the j-th pass of `to_dataset` (each pass draws the next shuffle seeds)."""
+        return self.to_dataset(train, training=True).repeat().skip(batches)
+
+    def _batches_per_epoch(self, train):
+        """Batches in the first pass (with bucketing, later passes may differ by a few: an
+        epoch is this many batches of the stream)."""
+        dataset = self.to_dataset(train, training=True)
+        batches = int(dataset.cardinality())
+        return batches if batches >= 0 else sum(1 for _ in dataset)
+
+    def _fit_keras(self, train, validation, epochs, start, steps, callbacks, verbose):
+        """`model.fit` on the stream from `start` = (epoch, step); a mid-epoch start runs the
+        rest of that epoch as its own `fit` call first."""
+        epoch, step = start
+        calls = [(epoch, step, epoch + 1)] if step else []
+        calls.append((epoch + 1 if step else epoch, 0, epochs))
+        histories = []
+        for first_epoch, first_step, until in calls:
+            if first_epoch >= until or callbacks[0].stopped_at is not None:
+                continue
+            for callback in callbacks:
+                if hasattr(callback, "first_step"):
+                    callback.first_step = first_step
+            result = self.model.fit(
+                self._stream(train, first_epoch * steps + first_step),
+                steps_per_epoch=steps - first_step,
+                validation_data=validation,
+                epochs=until,
+                initial_epoch=first_epoch,
+                verbose=verbose,
+                callbacks=callbacks,
+                shuffle=False,  # the tf.data pipeline shuffles; Keras would warn it ignores this
+            )
+            histories.append(result.history)
+        return histories
+
+    def _stop_on_nan(self, stopped_at, backups):
+        epoch, batch = stopped_at
+        where = (
+            f"{self.name}: the loss became NaN or infinite at epoch {epoch + 1}, batch {batch + 1}"
         )
-        for key, values in result.history.items():
-            self.history.setdefault(key, []).extend(float(v) for v in values)
-        return self.history
+        restored = backups is not None and backups.latest()
+        if restored:
+            backups.restore()
+            raise SeqKerasError(
+                f"{where}; training stopped and the model holds the last good backup "
+                f"({restored}). Lower the learning rate or check the data, then resume."
+            )
+        raise SeqKerasError(
+            f"{where}; training stopped. Lower the learning rate or check the data."
+        )
 
     def _check_trained(self):
         if self.model is None or self.preprocessor is None:
@@ -166,36 +308,44 @@ class Task:
         return {key: float(value) for key, value in results.items()}
 
     def save(self, directory):
-        """Writes model.keras, preprocessor.json, config.json and history.json to `directory`.
+        """Writes model.keras, preprocessor.json, config.json, history.json, then manifest.json.
 
-        The folder is written beside `directory` and renamed into place when complete, so a
-        failed save leaves an existing folder as it was.
+        Each file is written beside its final name and renamed into place; the manifest
+        (SHA-256 per file) is removed first and written last, so `load` refuses a folder whose
+        save did not finish. Other files in `directory` (an exported `bundle/`, say) are kept.
         """
+        from seqkeras.training import manifest
+
         self._check_trained()
-        with staged_directory(directory, overwrite=True) as staging:
-            self.model.save(staging / "model.keras")
-            (staging / "preprocessor.json").write_text(
-                self.preprocessor.to_json(), encoding="utf-8"
-            )
-            config = {"task": self.name, "seqkeras": seqkeras.__version__, "config": self.config}
-            (staging / "config.json").write_text(json.dumps(config, indent=1), encoding="utf-8")
-            (staging / "history.json").write_text(json.dumps(self.history), encoding="utf-8")
-        return pathlib.Path(directory)
+        directory = pathlib.Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / manifest.NAME).unlink(missing_ok=True)
+        with atomic_path(directory / "model.keras") as temporary:
+            self.model.save(temporary)
+        config = {"task": self.name, "seqkeras": seqkeras.__version__, "config": self.config}
+        atomic_write_text(directory / "preprocessor.json", self.preprocessor.to_json())
+        atomic_write_text(directory / "config.json", json.dumps(config, indent=1))
+        atomic_write_text(directory / "history.json", json.dumps(self.history))
+        manifest.write(directory, FILES)
+        return directory
 
     @classmethod
     def load(cls, directory):
         """Restores a task written by `save`; `Task.load` picks the class from config.json.
 
         Raises:
-            SeqKerasError: the folder is missing a file or holds another task.
+            SeqKerasError: the folder is missing a file, a file differs from the manifest
+                (truncated or edited), or it holds another task.
         """
         from seqkeras import tasks
         from seqkeras.saving import load_model
+        from seqkeras.training import manifest
 
         directory = pathlib.Path(directory)
         missing = [name for name in FILES if not (directory / name).is_file()]
         if missing:
             raise SeqKerasError(f"{directory}: not a saved task (missing {', '.join(missing)}).")
+        manifest.verify(directory, FILES)
         try:
             saved = json.loads((directory / "config.json").read_text(encoding="utf-8"))
             history = json.loads((directory / "history.json").read_text(encoding="utf-8"))
