@@ -21,7 +21,7 @@ from seqkeras.runtime.bundle import FORMAT, FORMAT_VERSION, MANIFEST, sha256
 from .onnx_export import DEFAULT_OPSET, onnx_operators, to_onnx
 from .tflite_export import convert_tflite
 from .trace import signature
-from .verify import DEFAULT_ATOL, verify
+from .verify import DEFAULT_ATOL, check_artifact
 
 FORMATS = ("tflite", "onnx")
 _GRAPH_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -39,6 +39,7 @@ def bundle(
     metadata=None,
     tflite_options=None,
     onnx_options=None,
+    verify=True,
     verify_inputs=None,
     atol=DEFAULT_ATOL,
     overwrite=False,
@@ -57,9 +58,13 @@ def bundle(
         tflite_options: keyword arguments of `to_tflite` (quantize, representative_data,
             batch_size, sequence_length, route).
         onnx_options: keyword arguments of `to_onnx` (opset, native_rnn).
-        verify_inputs: if given, every artifact is checked against Keras on these inputs
-            (for a dict of models: a dict graph name -> inputs) and the max abs differences
-            are recorded; a float32 artifact beyond `atol` fails the export.
+        verify: check every artifact against Keras (in the engine that runs it) on generated
+            inputs (`verify.generated_inputs`: random values per input dtype and right-padded
+            rows) and on `verify_inputs`; the max abs differences are recorded in
+            `bundle.json`, and a float32 artifact beyond `atol` fails the export. False
+            skips the check.
+        verify_inputs: more inputs to verify on (for a dict of models: a dict graph name ->
+            inputs), or None.
         atol: tolerance for float32 artifacts.
         overwrite: replace an existing bundle at `path`.
         progress: show a progress bar.
@@ -108,28 +113,18 @@ def bundle(
                 },
             )
             file = staging / f"{name}.{fmt}"
-            if fmt == "tflite":
-                artifact = convert_tflite(model, **tflite_options)
-                atomic_write_bytes(file, artifact.content)
-                entry = {
-                    "quantize": tflite_options.get("quantize"),
-                    "route": tflite_options.get("route", "auto"),
-                    "layer_routes": artifact.layer_routes,
-                    "batch_size": tflite_options.get("batch_size", 1),
-                    "operators": artifact.operators,
-                }
-                float32 = tflite_options.get("quantize") is None
-            else:
-                to_onnx(model, file, **onnx_options)
-                entry = {
-                    "opset": onnx_options.get("opset", DEFAULT_OPSET),
-                    "operators": onnx_operators(file),
-                }
-                float32 = True
-            if verify_inputs is not None:
-                report = verify(model, file, verify_inputs[name], atol=atol)
-                if float32:
-                    report.raise_if_failed()
+            entry = _write_artifact(model, fmt, file, tflite_options, onnx_options)
+            if verify:
+                report = check_artifact(
+                    model,
+                    file.read_bytes(),
+                    file.suffix,
+                    f"bundle (graph {name!r})",
+                    inputs=None if verify_inputs is None else verify_inputs[name],
+                    atol=atol,
+                    sequence_length=entry.get("sequence_length"),
+                    enforce=entry.get("quantize") is None,
+                )
                 entry["verification"] = report.to_json()
             graph["artifacts"][fmt] = {
                 "file": file.name,
@@ -141,6 +136,23 @@ def bundle(
             staging / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode("utf-8")
         )
     return pathlib.Path(path)
+
+
+def _write_artifact(model, fmt, file, tflite_options, onnx_options):
+    """Writes one artifact of `model` (unverified) and returns its `bundle.json` entry."""
+    if fmt == "tflite":
+        artifact = convert_tflite(model, **tflite_options)
+        atomic_write_bytes(file, artifact.content)
+        return {
+            "quantize": tflite_options.get("quantize"),
+            "route": tflite_options.get("route", "auto"),
+            "layer_routes": artifact.layer_routes,
+            "batch_size": tflite_options.get("batch_size", 1),
+            "sequence_length": tflite_options.get("sequence_length"),
+            "operators": artifact.operators,
+        }
+    to_onnx(model, file, verify=False, **onnx_options)
+    return {"opset": onnx_options.get("opset", DEFAULT_OPSET), "operators": onnx_operators(file)}
 
 
 def _check_bundle_arguments(graphs, formats, metadata, verify_inputs, tflite_options, onnx_options):

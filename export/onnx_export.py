@@ -30,6 +30,7 @@ from .trace import (
     signature,
     traced_layer_name,
 )
+from .verify import DEFAULT_ATOL, check_artifact
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Squeeze/Unsqueeze take their axes as inputs from opset 13 on
@@ -55,7 +56,16 @@ def quiet_tf2onnx():
         logger.setLevel(level)
 
 
-def to_onnx(model, path, *, opset=DEFAULT_OPSET, native_rnn=True):
+def to_onnx(
+    model,
+    path,
+    *,
+    opset=DEFAULT_OPSET,
+    native_rnn=True,
+    verify=True,
+    verify_inputs=None,
+    atol=DEFAULT_ATOL,
+):
     """Exports a Keras model to an ONNX file that runs in onnxruntime with any batch size.
 
     Recurrent layers become ONNX `LSTM` (peepholes included), `GRU` (`linear_before_reset`
@@ -67,13 +77,19 @@ def to_onnx(model, path, *, opset=DEFAULT_OPSET, native_rnn=True):
         path: the `.onnx` file to write (atomically: it appears complete or not at all).
         opset: the ONNX opset, 13 to 18.
         native_rnn: use the native recurrent operators; False keeps every loop a `Loop`.
+        verify: before writing, run the file in ONNX Runtime and Keras on generated inputs
+            (`verify.generated_inputs`: random values per input dtype and right-padded rows)
+            and refuse to write it if an output differs by more than `atol`. False skips it.
+        verify_inputs: more model inputs to verify on (an array, list or dict), or None.
+        atol: the tolerance of the verification.
 
     Returns:
         `path`, as a `pathlib.Path`.
 
     Raises:
-        ExportError: the model cannot be converted, or the graph needs operators outside the
-            standard ONNX domain (named with the layer they come from).
+        ExportError: the model cannot be converted, the graph needs operators outside the
+            standard ONNX domain (named with the layer they come from), or the verification
+            failed (nothing is written).
 
     Example:
 
@@ -147,7 +163,10 @@ def to_onnx(model, path, *, opset=DEFAULT_OPSET, native_rnn=True):
         raise ExportError(
             f"to_onnx: the ONNX graph of {model.name!r} is invalid: {error}"
         ) from None
-    return atomic_write_bytes(pathlib.Path(path), proto.SerializeToString())
+    content = proto.SerializeToString()
+    if verify:
+        check_artifact(model, content, ".onnx", "to_onnx", inputs=verify_inputs, atol=atol)
+    return atomic_write_bytes(pathlib.Path(path), content)
 
 
 def _never_called(*args):

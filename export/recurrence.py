@@ -4,8 +4,8 @@ TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM and ONNX's LSTM / GRU / RNN operators comp
 classic cells from plain weight matrices. `describe` reads a Keras or seqkeras recurrent layer
 into a `Recurrence` with the weights in the layout of `keras.layers` (gate blocks LSTM i, f, c,
 o; GRU z, r, h with c<t> = z * c<t-1> + (1 - z) * c~<t>), or returns None when no such
-operator computes the layer (the minimal GRU, activations the operators lack, a dtype other
-than float32, a custom cell).
+operator computes the layer (the minimal GRU, activations the operators lack, a seqkeras GRU
+whose gates are not sigmoids, a dtype other than float32, a custom cell).
 """
 
 import dataclasses
@@ -82,8 +82,11 @@ def describe(layer):
         if reset_after and cell.bias is not None:
             bias, recurrent_bias = bias[0], bias[1]
     elif isinstance(cell, seqkeras_layers.GRUCell) and not cell.minimal:
+        # seqkeras's update gate Γu is the operators' 1 - z, and 1 - σ(v) = σ(-v) holds for
+        # the sigmoid only: with another gate activation no weight change gives z.
+        if gate_activation != "sigmoid":
+            return None
         kind = "GRU"
-        # seqkeras's update gate Γu is Keras's 1 - z, and 1 - σ(v) = σ(-v).
         for weights in (kernel, recurrent_kernel, bias):
             weights[..., :units] *= -1.0
     elif isinstance(cell, (keras.layers.SimpleRNNCell, seqkeras_layers.SimpleRNNCell)):

@@ -43,6 +43,7 @@ from .trace import (
     signature,
     traced_layer_name,
 )
+from .verify import DEFAULT_ATOL, check_artifact
 
 ROUTES = ("auto", "while", "unroll", "fused")
 # "auto" unrolls loops of at most this many steps: measured faster than WHILE up to 2 steps
@@ -85,6 +86,9 @@ def to_tflite(
     batch_size=1,
     sequence_length=None,
     route="auto",
+    verify=True,
+    verify_inputs=None,
+    atol=DEFAULT_ATOL,
 ):
     """Exports a Keras model to a TFLite file made of builtin operators only.
 
@@ -105,13 +109,20 @@ def to_tflite(
             `"unroll"` route and by `"int8"`.
         route: how recurrent loops are exported: `"auto"`, `"while"`, `"unroll"` or
             `"fused"` (see the module documentation for the trade-offs).
+        verify: before writing a float32 file, run it in LiteRT and Keras on generated inputs
+            (`verify.generated_inputs`: random values per input dtype and right-padded rows)
+            and refuse to write it if an output differs by more than `atol`. False skips it.
+            Quantized files are not checked (judge them by the task's own metric).
+        verify_inputs: more model inputs to verify on (an array, list or dict), or None.
+        atol: the tolerance of the verification.
 
     Returns:
         `path`, as a `pathlib.Path`.
 
     Raises:
-        ExportError: an argument is invalid, the converter fails, or the result needs
-            non-builtin operators (named with the layers they come from).
+        ExportError: an argument is invalid, the converter fails, the result needs
+            non-builtin operators (named with the layers they come from), or the verification
+            failed (nothing is written).
 
     Example:
 
@@ -127,6 +138,16 @@ def to_tflite(
         sequence_length=sequence_length,
         route=route,
     )
+    if verify and quantize is None:
+        check_artifact(
+            model,
+            artifact.content,
+            ".tflite",
+            "to_tflite",
+            inputs=verify_inputs,
+            atol=atol,
+            sequence_length=sequence_length,
+        )
     return atomic_write_bytes(pathlib.Path(path), artifact.content)
 
 

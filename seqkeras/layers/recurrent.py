@@ -256,11 +256,20 @@ class RecurrentLayer(keras.layers.RNN):
     def inner_loop(self, sequences, initial_state, mask, training=False):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
+        go_backwards = self.go_backwards
+        if go_backwards and self.unroll:
+            # Keras's unrolled loop zeroes masked outputs (zero_output_for_mask, which
+            # Bidirectional sets) by the mask in input order while its outputs are in reading
+            # order: valid steps get zeroed. Reading the reversed sequence forwards is the same
+            # computation with the mask in reading order.
+            sequences = ops.flip(sequences, axis=1)
+            mask = None if mask is None else ops.flip(mask, axis=1)
+            go_backwards = False
         return keras_backend.rnn(
             self.cell.make_step(initial_state[0], training),
             sequences,
             list(initial_state),
-            go_backwards=self.go_backwards,
+            go_backwards=go_backwards,
             mask=mask,
             unroll=self.unroll,
             input_length=sequences.shape[1],

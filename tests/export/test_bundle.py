@@ -63,7 +63,7 @@ def test_loaded_bundle_predicts_what_keras_predicts(task_bundle, backend):
 def test_failed_verification_leaves_nothing_behind(tmp_path):
     model = build("gru")
     inputs = sample_inputs(model, 2)
-    with pytest.raises(ExportError, match="differ from Keras"):
+    with pytest.raises(ExportError, match="differs from Keras"):
         export.bundle(model, tmp_path / "b", verify_inputs=inputs, atol=1e-12, progress=False)
     assert list(tmp_path.iterdir()) == []
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from seqkeras import ExportError, export, runtime
+from seqkeras import ExportError, export, layers, runtime
 from tests.export.export_cases import sample_inputs
 
 
@@ -55,3 +55,17 @@ def test_inputs_and_outputs_sharing_a_name_are_refused(tmp_path):
     model = keras.Model(state, {"h": keras.layers.Dense(4)(state)})
     with pytest.raises(ExportError, match=r"both named \['h'\]"):
         export.to_onnx(model, tmp_path / "m.onnx")
+
+
+@pytest.mark.parametrize("gate", ["tanh", "relu"])
+def test_gru_with_non_sigmoid_gates_exports_what_keras_computes(tmp_path, gate):
+    # Negating the update-gate blocks turns Γu into ONNX's z = 1 - Γu for a sigmoid only.
+    inputs = keras.Input((1, 1), name="x")
+    model = keras.Model(inputs, layers.GRU(1, recurrent_activation=gate)(inputs))
+    model.set_weights([np.array([[1.0, 0.0, 1.0]]), np.zeros((1, 3)), np.zeros(3)])
+    x = np.ones((1, 1, 1), "float32")
+    expected = np.tanh(1.0) * np.tanh(1.0) if gate == "tanh" else 1.0 * np.tanh(1.0)
+    np.testing.assert_allclose(model(x), [[expected]], atol=1e-6)  # 0.58003 for tanh
+    path = export.to_onnx(model, tmp_path / "gru.onnx")
+    np.testing.assert_allclose(runtime.load_artifact(path).predict(x), [[expected]], atol=1e-5)
+    assert "Loop" in export.onnx_operators(path)

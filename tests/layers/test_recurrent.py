@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from seqkeras import SeqKerasError, layers
+from tests.layers import numpy_reference
 
 LAYERS = {
     "simple_rnn": lambda units, **kw: layers.SimpleRNN(units, **kw),
@@ -13,6 +14,13 @@ LAYERS = {
     "minimal_gru": lambda units, **kw: layers.GRU(units, minimal=True, **kw),
     "lstm": lambda units, **kw: layers.LSTM(units, **kw),
     "peephole_lstm": lambda units, **kw: layers.LSTM(units, peephole=True, **kw),
+}
+REFERENCE = {  # NumPy cell and its options, per entry of LAYERS
+    "simple_rnn": ("simple_rnn", {}),
+    "gru": ("gru", {}),
+    "minimal_gru": ("gru", {"minimal": True}),
+    "lstm": ("lstm", {}),
+    "peephole_lstm": ("lstm", {}),
 }
 CELLS = {
     "simple_rnn": lambda units: layers.SimpleRNNCell(units),
@@ -156,6 +164,61 @@ def test_bidirectional_concatenates_both_directions(name, inputs):
     assert backward.go_backwards and type(backward) is type(forward)
     expected = np.concatenate([forward(x), backward(x)[:, ::-1]], axis=-1)
     np.testing.assert_allclose(bidirectional(x), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_masked_bidirectional_is_exact_unrolled_or_not(name, inputs):
+    # The backward half of an unrolled Bidirectional over padded rows used to zero valid steps
+    # (Keras's unrolled loop applies zero_output_for_mask in input order).
+    x, mask = inputs
+    cell, options = REFERENCE[name]
+    results = {}
+    for unroll in (False, True):
+        bidirectional = keras.layers.Bidirectional(
+            LAYERS[name](UNITS, return_sequences=True, unroll=unroll)
+        )
+        bidirectional.build(x.shape)
+        randomized(bidirectional)
+        results[unroll] = keras.ops.convert_to_numpy(bidirectional(x, mask=mask))
+        forward = bidirectional.forward_layer.get_weights()
+        backward = bidirectional.backward_layer.get_weights()
+    expected = numpy_reference.bidirectional(
+        cell, x.astype("float64"), forward, backward, mask=mask, **options
+    )
+    np.testing.assert_allclose(results[True], expected, atol=1e-5)
+    np.testing.assert_allclose(results[False], expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("return_sequences", [True, False])
+@pytest.mark.parametrize("name", LAYERS)
+def test_masked_go_backwards_is_exact_unrolled_or_not(name, return_sequences, inputs):
+    x, mask = inputs
+    cell, options = REFERENCE[name]
+    for unroll in (False, True):
+        for zero_output_for_mask in (False, True):
+            layer = built(
+                name,
+                x,
+                go_backwards=True,
+                unroll=unroll,
+                return_sequences=return_sequences,
+                return_state=True,
+                zero_output_for_mask=zero_output_for_mask,
+            )
+            output, *states = layer(x, mask=mask)
+            expected, expected_states = numpy_reference.run(
+                cell,
+                x.astype("float64"),
+                layer.get_weights(),
+                mask=mask,
+                go_backwards=True,
+                return_sequences=return_sequences,
+                zero_output_for_mask=zero_output_for_mask,
+                **options,
+            )
+            np.testing.assert_allclose(output, expected, atol=1e-5)
+            for state, expected_state in zip(states, expected_states):
+                np.testing.assert_allclose(state, expected_state, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", LAYERS)
