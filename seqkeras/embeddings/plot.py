@@ -4,6 +4,7 @@ import numpy as np
 
 from seqkeras.errors import SeqKerasError
 from seqkeras.files import atomic_path
+from seqkeras.optional import require
 
 
 def plot_tsne(kv, words, path=None, perplexity=5.0, seed=0, title=None, ax=None):
@@ -23,8 +24,8 @@ def plot_tsne(kv, words, path=None, perplexity=5.0, seed=0, title=None, ax=None)
     Returns:
         The matplotlib `Figure`.
     """
-    import matplotlib.pyplot as plt
-    from sklearn.manifold import TSNE
+    plt = require("matplotlib.pyplot", "keras", "plot_tsne")
+    TSNE = require("sklearn.manifold", "tasks", "plot_tsne").TSNE
 
     words = list(words)
     if len(words) < 3:

@@ -1,7 +1,9 @@
 """Perplexity of a language model, as a Keras metric."""
 
-import keras
-from keras import ops
+from seqkeras.optional import require
+
+keras = require("keras", "keras", "seqkeras.metrics.Perplexity")
+ops = keras.ops
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")

@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.optional import require
 
 
 def pad_sequences(sequences, length=None, value=0, dtype="int32"):
@@ -60,7 +61,7 @@ def bucket_by_length(dataset, batch_size, boundaries, drop_remainder=False):
     Returns:
         The batched `tf.data.Dataset`.
     """
-    import tensorflow as tf
+    tf = require("tensorflow", "train", "tf.data pipelines")
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
         raise SeqKerasError(

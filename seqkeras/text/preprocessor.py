@@ -9,6 +9,7 @@ word-level text; a task with several texts (source and target) composes several.
 import json
 
 from seqkeras.errors import SeqKerasError, VocabularyError
+from seqkeras.optional import require
 from seqkeras.text.tokenizers import get_tokenizer
 from seqkeras.text.vocabulary import SPECIAL_TOKENS, Vocabulary
 
@@ -144,7 +145,7 @@ class TextPreprocessor(Preprocessor):
         Returns:
             int32 ids: a 1-D tensor for a scalar, a `tf.RaggedTensor` (batch, None) for 1-D.
         """
-        import tensorflow as tf
+        tf = require("tensorflow", "train", "tf.data pipelines")
 
         tokens = self.tokenizer.tf_tokenize(texts)
         table = tf.lookup.StaticHashTable(

@@ -11,6 +11,7 @@ splitting uses only ASCII whitespace and ASCII punctuation as delimiters, so bot
 import re
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.optional import require
 
 _WHITESPACE = r"[ \t\n\r\f\v]+"
 _PUNCTUATION = r"[!-/:-@\[-`{-~]"  # the ASCII punctuation characters
@@ -37,7 +38,7 @@ class Tokenizer:
 
     def tf_tokenize(self, texts):
         """The tokens of a string tensor: 1-D for a scalar, a `tf.RaggedTensor` for a batch."""
-        import tensorflow as tf
+        tf = require("tensorflow", "train", "tf.data pipelines")
 
         texts = tf.convert_to_tensor(texts, dtype=tf.string)
         if self.lowercase:
@@ -74,8 +75,8 @@ class CharTokenizer(Tokenizer):
         return list(text)
 
     def _tf_split(self, texts):
-        import tensorflow as tf
-        import tensorflow_text
+        tf = require("tensorflow", "train", "tf.data pipelines")
+        tensorflow_text = require("tensorflow_text", "train", "tf.data tokenizers")
 
         code_points = tensorflow_text.UnicodeCharTokenizer().tokenize(texts)
         return tf.strings.unicode_encode(tf.expand_dims(code_points, -1), "UTF-8")
@@ -121,7 +122,7 @@ class WordTokenizer(Tokenizer):
         return [t for t in self._pattern.split(text) if t]
 
     def _tf_split(self, texts):
-        import tensorflow_text
+        tensorflow_text = require("tensorflow_text", "train", "tf.data tokenizers")
 
         if texts.shape.rank == 0:  # regex_split gives scalars a batch dimension of 1
             return tensorflow_text.regex_split(texts[None], self._delimiters, self._kept)[0]
