@@ -8,7 +8,11 @@ splitting uses only ASCII whitespace and ASCII punctuation as delimiters, so bot
 (RE2 and Python's `re`) read the patterns the same way.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from seqkeras.errors import SeqKerasError
 from seqkeras.optional import require
@@ -22,21 +26,27 @@ class Tokenizer:
 
     separator = ""
 
-    def __init__(self, lowercase=False):
+    def _split(self, text: str) -> list[str]:
+        raise NotImplementedError(f"{type(self).__name__} must implement _split().")
+
+    def _tf_split(self, texts: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement _tf_split().")
+
+    def __init__(self, lowercase: bool = False) -> None:
         if not isinstance(lowercase, bool):
             raise SeqKerasError(f"{type(self).__name__}: `lowercase` must be a bool.")
         self.lowercase = lowercase
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"class": type(self).__name__, "lowercase": self.lowercase}
 
-    def tokenize(self, text):
+    def tokenize(self, text: str) -> list[str]:
         """The tokens of one string, as a list of strings."""
         if not isinstance(text, str):
             raise SeqKerasError(f"{type(self).__name__}: expected a string, got {text!r}.")
         return self._split(text.lower() if self.lowercase else text)
 
-    def tf_tokenize(self, texts):
+    def tf_tokenize(self, texts: Any) -> Any:
         """The tokens of a string tensor: 1-D for a scalar, a `tf.RaggedTensor` for a batch."""
         tf = require("tensorflow", "train", "tf.data pipelines")
 
@@ -45,16 +55,16 @@ class Tokenizer:
             texts = tf.strings.lower(texts, encoding="utf-8")
         return self._tf_split(texts)
 
-    def detokenize(self, tokens):
+    def detokenize(self, tokens: Iterable[str]) -> str:
         """Joins tokens back into text (lowercasing is not undone)."""
         return self.separator.join(tokens)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.get_config() == other.get_config()
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         arguments = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "class")
         return f"{type(self).__name__}({arguments})"
 
@@ -101,7 +111,7 @@ class WordTokenizer(Tokenizer):
 
     separator = " "
 
-    def __init__(self, lowercase=True, split_punctuation=True):
+    def __init__(self, lowercase: bool = True, split_punctuation: bool = True) -> None:
         super().__init__(lowercase)
         if not isinstance(split_punctuation, bool):
             raise SeqKerasError("WordTokenizer: `split_punctuation` must be a bool.")
@@ -112,7 +122,7 @@ class WordTokenizer(Tokenizer):
             self._delimiters, self._kept = _WHITESPACE, ""
         self._pattern = re.compile(f"({self._kept})" if self._kept else self._delimiters)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "split_punctuation": self.split_punctuation}
 
     def _split(self, text):
@@ -132,7 +142,7 @@ class WordTokenizer(Tokenizer):
 TOKENIZERS = {cls.__name__: cls for cls in (CharTokenizer, WordTokenizer)}
 
 
-def get_tokenizer(identifier):
+def get_tokenizer(identifier: Tokenizer | dict[str, Any]) -> Tokenizer:
     """A tokenizer from an instance (returned as is) or a config dict from `get_config()`."""
     if isinstance(identifier, Tokenizer):
         return identifier
