@@ -37,10 +37,7 @@ lint: $(VENV)/.installed-dev
 
 # Re-executes the notebooks one at a time and writes their outputs into the .ipynb files.
 notebooks: $(VENV)/.installed-dev
-	for notebook in notebooks/*.ipynb; do \
-	    (cd notebooks && SEQKERAS_SMOKE=$(NOTEBOOK_SMOKE) nice -n 10 ../$(BIN)/jupyter-execute \
-	        --inplace --timeout=1800 "$$(basename $$notebook)") || exit 1; \
-	done
+	SEQKERAS_SMOKE=$(NOTEBOOK_SMOKE) nice -n 10 $(BIN)/python notebooks/execute.py
 
 # Re-resolves today's versions of everything `.[dev]` brings into constraints.txt.
 constraints: | $(BIN)/python
