@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = frozenset(
     {
+        "compat",
         "datasets",
         "decoding",
         "embeddings",
@@ -24,6 +25,7 @@ _SUBMODULES = frozenset(
         "metrics",
         "runtime",
         "optional",
+        "plotting",
         "saving",
         "text",
     }
