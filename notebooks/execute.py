@@ -10,13 +10,38 @@ write back.
 import argparse
 import os
 import pathlib
+import re
 import sys
 import time
 
 import nbformat
 from nbclient import NotebookClient
 
+from seqkeras.cli.logs import NOISE_PATTERN
+
 HERE = pathlib.Path(__file__).resolve().parent
+# Dropped from the saved stderr outputs: TensorFlow's native log lines (as the command line
+# hides them), and tqdm's note that the executing environment has no Jupyter widgets.
+STDERR_NOISE = re.compile(
+    NOISE_PATTERN + r"|(?m:^)[^\n]*TqdmWarning: IProgress not found[^\n]*\n"
+    r"|(?m:^) +from \.autonotebook import tqdm as notebook_tqdm\n"
+)
+
+
+def clean(notebook):
+    """Removes `STDERR_NOISE` from the stderr outputs of `notebook` (and outputs left empty)."""
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        outputs = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                output["text"] = STDERR_NOISE.sub("", output["text"])
+                if not output["text"].strip():
+                    continue
+            outputs.append(output)
+        cell.outputs = outputs
+    return notebook
 
 
 def execute(path, timeout):
@@ -26,6 +51,7 @@ def execute(path, timeout):
         notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": HERE}}
     )
     client.execute()
+    clean(notebook)
     temporary = path.with_name(f".{path.name}.tmp")
     nbformat.write(notebook, temporary)
     os.replace(temporary, path)

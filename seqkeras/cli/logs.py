@@ -15,14 +15,15 @@ import sys
 import threading
 
 # Native log lines that are noise for a command-line user (`seqkeras -v` shows them).
-NOISE = re.compile(
-    rb"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR\n"
+NOISE_PATTERN = (
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR\n"
     # absl/glog lines: "I0000 00:00:1796.. 12546 cudart_stub.cc:31] Could not find cuda drivers"
-    rb"|(?m:^)[IWE]\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] [^\n]*\n"
-    rb"|(?m:^)To enable the following instructions: [^\n]*\n"  # 2nd line of the CPU-feature banner
-    rb"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.\n"
-    rb"|(?m:^)(?:WARNING|INFO):absl:[^\n]*\n"
+    r"|(?m:^)[IWE]\d{4} [\d:.]+ +\d+ [\w.-]+:\d+\] [^\n]*\n"
+    r"|(?m:^)To enable the following instructions: [^\n]*\n"  # 2nd line of the CPU-feature banner
+    r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.\n"
+    r"|(?m:^)(?:WARNING|INFO):(?:absl|tensorflow):[^\n]*\n"
 )
+NOISE = re.compile(NOISE_PATTERN.encode())
 QUIET_ENVIRONMENT = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "GRPC_VERBOSITY": "ERROR",
