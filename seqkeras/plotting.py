@@ -70,6 +70,9 @@ def plot_curves(
     ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True, min_n_ticks=1))
     if log:
         ax.set_yscale("log")
+        plain = ticker.FuncFormatter(lambda value, _: f"{value:g}")  # 2.5, not 2.5×10⁰
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
     ax.set_ylim(ylim if ylim is not None else _padded_range(finite, log))
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     if len(arrays) > 1:

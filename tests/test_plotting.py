@@ -28,6 +28,9 @@ def test_many_epochs_get_integer_ticks_and_a_log_axis():
     assert ticks and all(float(tick).is_integer() for tick in ticks)
     low, high = axis.get_ylim()
     assert low < 0.03 and high > 3.0
+    figure.canvas.draw()
+    labels = [label.get_text() for label in axis.get_yticklabels(minor=True)]
+    assert "0.05" in labels and not any("times" in label for label in labels)
     plt.close(figure)
 
 
