@@ -1,21 +1,27 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
+# Every install goes through constraints.txt (today's tested versions) so CI is reproducible;
+# setup.cfg holds the ranges a library publishes.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
+# `make notebooks` runs every notebook at this size and commits the outputs (see notebooks/README.md).
+NOTEBOOK_SMOKE ?= 1
+TYPED := seqkeras/decoding seqkeras/metrics seqkeras/text
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint notebooks constraints bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Stamps: reinstall when the package metadata changes.
-$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Stamps: reinstall when the package metadata or the pins change.
+$(VENV)/.installed: setup.cfg pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e ".[train,tasks]"
 	touch $@
 
-$(VENV)/.installed-dev: setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: setup.cfg pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e ".[dev]"
 	touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
@@ -27,9 +33,18 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(TYPED)
+
+# Re-executes the notebooks one at a time and writes their outputs into the .ipynb files.
+notebooks: $(VENV)/.installed-dev
+	SEQKERAS_SMOKE=$(NOTEBOOK_SMOKE) nice -n 10 $(BIN)/python notebooks/execute.py
+
+# Re-resolves today's versions of everything `.[dev]` brings into constraints.txt.
+constraints: | $(BIN)/python
+	$(BIN)/python .ci/lock.py > constraints.txt.new && mv constraints.txt.new constraints.txt
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/rnn_speed.py --write benchmarks/RESULTS.md
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache build *.egg-info

@@ -4,8 +4,7 @@ import keras
 from keras import ops
 
 # Keras's own reduction (sample weights, "sum_over_batch_size", ...), for masked logits.
-from keras.src.losses.loss import reduce_weighted_values
-
+from seqkeras.compat import reduce_weighted_values
 from seqkeras.errors import SeqKerasError
 
 

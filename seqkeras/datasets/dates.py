@@ -16,9 +16,10 @@ first ("2018-05-09"); a two-digit year yy is 19yy from 50 on and 20yy below.
 
 import datetime
 
-from tqdm.auto import tqdm
-
 from seqkeras.errors import SeqKerasError
+from seqkeras.optional import require
+
+tqdm = require("tqdm.auto", "tasks", "progress bars").tqdm
 
 FIRST_DATE = datetime.date(1950, 1, 1)
 LAST_DATE = datetime.date(2049, 12, 31)
@@ -55,9 +56,9 @@ def date_pairs(count, seed=0, locales=LOCALES, progress=False):
     >>> len(inputs), all(len(t) == 10 for t in targets)
     (3, True)
     """
-    import babel
-    import babel.dates
-    from faker import Faker
+    babel = require("babel", "tasks", "the dates data")
+    require("babel.dates", "tasks", "the dates data")
+    Faker = require("faker", "tasks", "the dates data").Faker
 
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
         raise SeqKerasError(f"date_pairs: `count` must be a positive integer, got {count!r}.")

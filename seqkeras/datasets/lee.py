@@ -11,14 +11,14 @@ import os
 import re
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.optional import require
 
 WORD_PAIR_SETS = {"wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
 
 
 def data_path(name):
     """The path of `name` in gensim's test data folder."""
-    import gensim
-
+    gensim = require("gensim", "tasks", "the Lee corpus")
     path = os.path.join(os.path.dirname(gensim.__file__), "test", "test_data", name)
     if not os.path.exists(path):
         raise SeqKerasError(f"{path!r} is missing: the installed gensim wheel lacks its test data.")
@@ -35,7 +35,7 @@ def lee_corpus(max_documents=None):
         A list of documents, each a list of tokens (one "sentence" per document, as gensim's
         `LineSentence` reads the file).
     """
-    from gensim.utils import simple_preprocess
+    simple_preprocess = require("gensim.utils", "tasks", "the Lee corpus").simple_preprocess
 
     if max_documents is not None and (
         isinstance(max_documents, bool)
@@ -59,7 +59,7 @@ def lee_sentences(min_tokens=3):
     Returns:
         A list of sentences, each a list of lowercase tokens (about 2,600 sentences).
     """
-    from gensim.utils import simple_preprocess
+    simple_preprocess = require("gensim.utils", "tasks", "the Lee corpus").simple_preprocess
 
     with open(data_path("lee_background.cor"), encoding="utf-8") as f:
         pieces = [piece for line in f for piece in re.split(r"(?<=[.!?])\s+", line)]

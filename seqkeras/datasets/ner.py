@@ -16,6 +16,7 @@ import random
 import typing
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.optional import require
 from seqkeras.text.tokenizers import WordTokenizer
 
 ENTITY_TYPES = ("PER", "LOC", "ORG")
@@ -87,7 +88,7 @@ class _Entities:
     """Random entity strings from one seeded faker generator per locale."""
 
     def __init__(self, locales, seed):
-        from faker import Faker
+        Faker = require("faker", "tasks", "the NER data").Faker
 
         self.fakers = []
         for locale in locales:

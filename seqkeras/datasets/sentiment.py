@@ -22,6 +22,7 @@ import random
 import typing
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.optional import require
 
 LABELS = ("negative", "positive")
 KINDS = ("plain", "negation", "contrast", "lacking")
@@ -65,16 +66,10 @@ def sentiment_lexicon():
     Raises:
         SeqKerasError: vaderSentiment is not installed.
     """
-    try:
-        text = (
-            importlib.resources.files("vaderSentiment")
-            .joinpath("vader_lexicon.txt")
-            .read_text(encoding="utf-8")
-        )
-    except ModuleNotFoundError:
-        raise SeqKerasError(
-            "the sentiment data need the `vaderSentiment` package: pip install vaderSentiment"
-        ) from None
+    package = require("vaderSentiment", "tasks", "the sentiment data")
+    text = (
+        importlib.resources.files(package).joinpath("vader_lexicon.txt").read_text(encoding="utf-8")
+    )
     return {
         fields[0]: (float(fields[1]), float(fields[2]))
         for fields in (line.split("\t") for line in text.splitlines())

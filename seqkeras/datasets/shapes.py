@@ -12,9 +12,11 @@ scene are correct (the relation read from either shape), so a scene has two refe
 import itertools
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.optional import require
+
+tqdm = require("tqdm.auto", "tasks", "progress bars").tqdm
 
 COLOURS = {
     "red": (230, 40, 40),

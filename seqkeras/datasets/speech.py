@@ -25,6 +25,7 @@ from seqkeras.audio import SAMPLE_RATE, read_wav, write_wav
 from seqkeras.decoding._validation import as_generator, check_int
 from seqkeras.errors import SeqKerasError
 from seqkeras.files import default_cache_dir
+from seqkeras.optional import require
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 COMMANDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
@@ -63,12 +64,7 @@ class _Espeak:
     """The process-wide eSpeak NG engine (its state is global, so calls take a lock)."""
 
     def __init__(self):
-        try:
-            import espeakng_loader
-        except ImportError:
-            raise SeqKerasError(
-                "speech synthesis needs the `espeakng-loader` package: pip install espeakng-loader"
-            ) from None
+        espeakng_loader = require("espeakng_loader", "tasks", "speech synthesis")
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
@@ -269,7 +265,7 @@ def speech_commands(
     >>> [u.text for u in utterances]
     ['up yes five', 'five']
     """
-    from tqdm.auto import tqdm
+    tqdm = require("tqdm.auto", "tasks", "progress bars").tqdm
 
     count = check_int(count, "speech_commands: `count`", 0)
     max_words = check_int(max_words, "speech_commands: `max_words`", 1)

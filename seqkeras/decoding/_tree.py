@@ -1,11 +1,15 @@
 """Row gathering over decoder states: nested dicts, lists and tuples of arrays."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
 
 from seqkeras.errors import SeqKerasError
 
 
-def gather_rows(state, rows, num_rows):
+def gather_rows(state: Any, rows: np.ndarray, num_rows: int) -> Any:
     """Returns `state` with every array replaced by its rows `rows` (along axis 0).
 
     Args:

@@ -1,9 +1,15 @@
 """Argument checks shared by the decoders; each raises `SeqKerasError` naming the argument."""
 
+from __future__ import annotations
+
+import math
 import numbers
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from seqkeras.decoding._types import Seed
 from seqkeras.errors import SeqKerasError
 
 # Probabilities summing to within this relative distance of 1 are renormalized; float32
@@ -11,26 +17,26 @@ from seqkeras.errors import SeqKerasError
 PROBABILITY_SUM_TOLERANCE = 1e-3
 
 
-def check_int(value, name, minimum):
+def check_int(value: Any, name: str, minimum: int) -> int:
     """Returns `value` as an `int` if it is an integer >= `minimum` (bools are not integers)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise SeqKerasError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
 
 
-def check_number(value, name, minimum=0.0):
+def check_number(value: Any, name: str, minimum: float = 0.0) -> float:
     """Returns `value` as a `float` if it is a finite real number >= `minimum`."""
     if (
         isinstance(value, bool)
         or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
+        or not math.isfinite(value)
         or value < minimum
     ):
         raise SeqKerasError(f"{name} must be a finite number >= {minimum}, got {value!r}.")
     return float(value)
 
 
-def as_generator(rng):
+def as_generator(rng: Seed) -> np.random.Generator:
     """Returns a `np.random.Generator` for `rng`: a Generator, an integer seed, or None."""
     if isinstance(rng, np.random.Generator):
         return rng
@@ -41,7 +47,7 @@ def as_generator(rng):
     )
 
 
-def check_probabilities(probs):
+def check_probabilities(probs: npt.ArrayLike) -> np.ndarray:
     """Returns `probs` as a float64 1-D distribution, renormalized if it sums to about 1.
 
     Raises:
@@ -70,7 +76,7 @@ def check_probabilities(probs):
     return probs / total
 
 
-def check_log_probs(log_probs, name, num_rows=None):
+def check_log_probs(log_probs: npt.ArrayLike, name: str, num_rows: int | None = None) -> np.ndarray:
     """Returns a 2-D array of log-probabilities (or logits), log-softmax normalized per row.
 
     log_softmax(z)_v = z_v - log Σ_u exp(z_u), so normalized log-probabilities pass unchanged.
@@ -99,7 +105,7 @@ def check_log_probs(log_probs, name, num_rows=None):
     return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
-def _as_float_array(values, name):
+def _as_float_array(values: npt.ArrayLike, name: str) -> np.ndarray:
     try:
         return np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as error:

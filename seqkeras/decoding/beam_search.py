@@ -1,12 +1,23 @@
 """Beam search with length normalization."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from seqkeras.decoding._tree import gather_rows
+from seqkeras.decoding._types import Hypotheses, State, StepFn
 from seqkeras.decoding._validation import check_int, check_log_probs, check_number
 
 
-def beam_search(step_fn, state, start_token, eos_token, beam_width=3, max_len=50, alpha=0.7):
+def beam_search(
+    step_fn: StepFn,
+    state: State,
+    start_token: int,
+    eos_token: int,
+    beam_width: int = 3,
+    max_len: int = 50,
+    alpha: float = 0.7,
+) -> Hypotheses:
     """Finds likely sequences by keeping the `beam_width` best partial hypotheses per step.
 
     Hypotheses are ranked by the length-normalized log-likelihood
@@ -59,7 +70,7 @@ def beam_search(step_fn, state, start_token, eos_token, beam_width=3, max_len=50
     max_len = check_int(max_len, "max_len", 1)
     alpha = check_number(alpha, "alpha")
 
-    live_tokens = [[]]
+    live_tokens: list[list[int]] = [[]]
     live_log_probs = np.zeros(1)
     last_tokens = np.array([start_token])
     finished = []
@@ -69,7 +80,7 @@ def beam_search(step_fn, state, start_token, eos_token, beam_width=3, max_len=50
         totals = (live_log_probs[:, None] + log_probs).ravel()
         ranked = np.argsort(-totals, kind="stable")[: 2 * beam_width]
         rows, next_tokens = np.divmod(ranked, log_probs.shape[1])
-        survivors = []
+        survivors: list[int] = []
         for rank, (row, token, total) in enumerate(zip(rows, next_tokens, totals[ranked])):
             if total == -np.inf:
                 break

@@ -1,10 +1,15 @@
 """Decoding of CTC outputs: best path (greedy) and prefix beam search."""
 
+from __future__ import annotations
+
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from seqkeras.decoding._types import Hypotheses
 from seqkeras.decoding._validation import check_int, check_log_probs, check_number
 from seqkeras.errors import SeqKerasError
 
@@ -12,7 +17,7 @@ SPACE = " "
 END = ""  # the trie key of a complete word (never a character)
 
 
-def ctc_greedy_decode(logits, blank=0):
+def ctc_greedy_decode(logits: npt.ArrayLike, blank: int = 0) -> list[int]:
     """Decodes CTC outputs by best path: the argmax per frame, repeats collapsed, blanks dropped.
 
         π<t> = argmax_v y<t>_v;   labels = B(π)
@@ -42,16 +47,16 @@ def ctc_greedy_decode(logits, blank=0):
 
 
 def ctc_beam_search(
-    log_probs,
-    beam_width=8,
-    blank=0,
-    prefix_scorer=None,
-    alphabet=None,
-    lexicon=None,
-    lm=None,
-    lm_weight=1.0,
-    word_bonus=0.0,
-):
+    log_probs: npt.ArrayLike,
+    beam_width: int = 8,
+    blank: int = 0,
+    prefix_scorer: Callable[[tuple[int, ...]], npt.ArrayLike] | None = None,
+    alphabet: str | Sequence[str] | None = None,
+    lexicon: Iterable[str] | None = None,
+    lm: Callable[[tuple[str, ...], str], float] | None = None,
+    lm_weight: float = 1.0,
+    word_bonus: float = 0.0,
+) -> Hypotheses:
     """Decodes CTC outputs by prefix beam search (Hannun et al. 2014), in log space.
 
     Every prefix ℓ keeps two log-probabilities over the alignments of frames 1..t that
@@ -127,7 +132,7 @@ def ctc_beam_search(
         if prefix_scorer is not None:
             raise SeqKerasError("give either prefix_scorer or lexicon/lm/word_bonus, not both.")
         words = _WordScorer(vocab_size, blank, alphabet, lexicon, lm, lm_weight, word_bonus)
-        scorer = words
+        scorer: _WordScorer | _CachedScorer | None = words
     else:
         scorer = None if prefix_scorer is None else _CachedScorer(prefix_scorer, vocab_size)
 
@@ -233,7 +238,7 @@ class _WordScorer:
         """Nested dicts, one level per character; the key END marks a complete word."""
         if isinstance(lexicon, str) or not isinstance(lexicon, Iterable):
             raise SeqKerasError(f"lexicon must be a set of words, got {lexicon!r:.80}.")
-        root = {}
+        root: dict[str, Any] = {}
         for word in lexicon:
             if not isinstance(word, str):
                 raise SeqKerasError(f"lexicon must hold strings, got {word!r:.80}.")
@@ -263,7 +268,7 @@ class _WordScorer:
         if self.lm is None or self.lm_weight == 0.0:
             return self.word_bonus
         log_prob = self.lm(context, word)
-        if not isinstance(log_prob, numbers.Real) or np.isnan(log_prob) or log_prob > 0:
+        if not isinstance(log_prob, numbers.Real) or not float(log_prob) <= 0:
             raise SeqKerasError(
                 f"lm must return a log-probability <= 0, got {log_prob!r} for {word!r} after "
                 f"{context}."
@@ -271,7 +276,7 @@ class _WordScorer:
         return self.lm_weight * float(log_prob) + self.word_bonus
 
     def _node(self, word):
-        node = self.trie
+        node: Any = self.trie
         for character in word:
             node = node.get(character, {})
         return node

@@ -1,5 +1,7 @@
 """Greedy decoding: always the most probable token."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from seqkeras.decoding.sampler import Sampler
@@ -16,8 +18,8 @@ class GreedySampler(Sampler):
     1
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(temperature=1.0)
 
-    def get_next_token(self, probs, rng):
+    def get_next_token(self, probs: np.ndarray, rng: np.random.Generator) -> int:
         return int(np.argmax(probs))

@@ -1,7 +1,10 @@
 """A word n-gram language model with add-k smoothing, for scoring words in CTC beam search."""
 
+from __future__ import annotations
+
 import collections
 import math
+from collections.abc import Iterable, Sequence
 
 from seqkeras.decoding._validation import check_int, check_number
 from seqkeras.errors import SeqKerasError
@@ -32,13 +35,15 @@ class WordNgramLM:
     True
     """
 
-    def __init__(self, order=2, k=0.1):
+    def __init__(self, order: int = 2, k: float = 0.1) -> None:
         self.order = check_int(order, "WordNgramLM: `order`", 1)
         self.k = check_number(k, "WordNgramLM: `k`", 1e-12)
-        self.counts = collections.defaultdict(collections.Counter)
+        self.counts: collections.defaultdict[tuple[str, ...], collections.Counter[str]] = (
+            collections.defaultdict(collections.Counter)
+        )
         self.vocabulary = {UNKNOWN}
 
-    def fit(self, texts):
+    def fit(self, texts: Iterable[str]) -> WordNgramLM:
         """Counts the n-grams of `texts` (strings of space-separated words); returns self.
 
         Raises:
@@ -55,11 +60,11 @@ class WordNgramLM:
             raise SeqKerasError("WordNgramLM.fit: the texts hold no words.")
         return self
 
-    def __call__(self, context, word):
+    def __call__(self, context: Sequence[str], word: str) -> float:
         """log P(word | context), `context` the words before `word` (oldest first)."""
         history = (START,) * (self.order - 1) + tuple(context)
         history = history[len(history) - self.order + 1 :]
-        counts = self.counts.get(history, {})
+        counts = self.counts.get(history, collections.Counter())
         word = word if word in self.vocabulary else UNKNOWN
         total = sum(counts.values()) + self.k * len(self.vocabulary)
         return math.log((counts.get(word, 0) + self.k) / total)

@@ -1,5 +1,9 @@
 """Ancestral sampling from the whole distribution."""
 
+from __future__ import annotations
+
+import numpy as np
+
 from seqkeras.decoding.sampler import Sampler
 
 
@@ -15,5 +19,5 @@ class RandomSampler(Sampler):
     1
     """
 
-    def get_next_token(self, probs, rng):
+    def get_next_token(self, probs: np.ndarray, rng: np.random.Generator) -> int:
         return int(rng.choice(len(probs), p=probs / probs.sum()))

@@ -1,7 +1,11 @@
 """Base class of the token samplers."""
 
-import numpy as np
+from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
+
+from seqkeras.decoding._types import Seed, State, StepFn
 from seqkeras.decoding._validation import (
     as_generator,
     check_int,
@@ -33,10 +37,10 @@ class Sampler:
     1
     """
 
-    def __init__(self, temperature=1.0):
+    def __init__(self, temperature: float = 1.0) -> None:
         self.temperature = check_number(temperature, "temperature")
 
-    def get_next_token(self, probs, rng):
+    def get_next_token(self, probs: np.ndarray, rng: np.random.Generator) -> int:
         """Picks a token id.
 
         Args:
@@ -48,7 +52,7 @@ class Sampler:
         """
         raise NotImplementedError(f"{type(self).__name__} must implement get_next_token().")
 
-    def __call__(self, probs, rng=None):
+    def __call__(self, probs: npt.ArrayLike, rng: Seed = None) -> int:
         """Picks a token id from `probs` (1-D probabilities summing to 1).
 
         Args:
@@ -63,7 +67,15 @@ class Sampler:
             log_probs = np.log(probs)
         return self._pick(log_probs, as_generator(rng))
 
-    def generate(self, step_fn, state, start_token, eos_token, max_len, rng=None):
+    def generate(
+        self,
+        step_fn: StepFn,
+        state: State,
+        start_token: int,
+        eos_token: int,
+        max_len: int,
+        rng: Seed = None,
+    ) -> list[int]:
         """Generates one sequence token by token, feeding each token back in.
 
         Args:
@@ -93,7 +105,7 @@ class Sampler:
                 break
         return tokens
 
-    def _pick(self, log_probs, rng):
+    def _pick(self, log_probs: np.ndarray, rng: np.random.Generator) -> int:
         if self.temperature == 0:
             probs = np.zeros_like(log_probs)
             probs[np.argmax(log_probs)] = 1.0

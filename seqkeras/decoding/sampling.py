@@ -1,12 +1,20 @@
 """Sampling one token, and generating a sequence greedily or by sampling."""
 
+from __future__ import annotations
+
+import numpy.typing as npt
+
+from seqkeras.decoding._types import Seed, State, StepFn
 from seqkeras.decoding.greedy_sampler import GreedySampler
 from seqkeras.decoding.random_sampler import RandomSampler
+from seqkeras.decoding.sampler import Sampler
 from seqkeras.decoding.top_k_sampler import TopKSampler
 from seqkeras.decoding.top_p_sampler import TopPSampler
 
 
-def get_sampler(temperature=1.0, top_k=None, top_p=None):
+def get_sampler(
+    temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None
+) -> Sampler:
     """Returns the `Sampler` for the given settings.
 
     Args:
@@ -30,7 +38,13 @@ def get_sampler(temperature=1.0, top_k=None, top_p=None):
     return RandomSampler(temperature=temperature)
 
 
-def sample(probs, temperature=1.0, top_k=None, top_p=None, rng=None):
+def sample(
+    probs: npt.ArrayLike,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    rng: Seed = None,
+) -> int:
     """Samples a token id from a probability distribution.
 
     The distribution is first adjusted by the temperature, p_T(v) ∝ p(v)^(1/T), then cut
@@ -60,7 +74,9 @@ def sample(probs, temperature=1.0, top_k=None, top_p=None, rng=None):
     return get_sampler(temperature, top_k, top_p)(probs, rng)
 
 
-def greedy(step_fn, state, start_token, eos_token, max_len):
+def greedy(
+    step_fn: StepFn, state: State, start_token: int, eos_token: int, max_len: int
+) -> list[int]:
     """Generates a sequence by feeding back the most probable token at every step.
 
         ŷ<t> = argmax_v log p(v | ŷ<1>, ..., ŷ<t-1>)
@@ -91,16 +107,16 @@ def greedy(step_fn, state, start_token, eos_token, max_len):
 
 
 def sample_sequence(
-    step_fn,
-    state,
-    start_token,
-    eos_token,
-    max_len,
-    temperature=1.0,
-    top_k=None,
-    top_p=None,
-    rng=None,
-):
+    step_fn: StepFn,
+    state: State,
+    start_token: int,
+    eos_token: int,
+    max_len: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    rng: Seed = None,
+) -> list[int]:
     """Generates a sequence by sampling every next token (see `sample`) and feeding it back.
 
         ŷ<t> ~ p_T(v | ŷ<1>, ..., ŷ<t-1>), cut to top-k / top-p

@@ -1,12 +1,14 @@
 """Top-k sampling."""
 
+from __future__ import annotations
+
 import numpy as np
 
 from seqkeras.decoding._validation import check_int
 from seqkeras.decoding.random_sampler import RandomSampler
 
 
-def keep_top_k(probs, k):
+def keep_top_k(probs: np.ndarray, k: int) -> np.ndarray:
     """Zeroes all but the `k` most probable entries of `probs` (lower ids win ties)."""
     kept = np.zeros_like(probs)
     top = np.argsort(-probs, kind="stable")[:k]
@@ -29,9 +31,9 @@ class TopKSampler(RandomSampler):
     1
     """
 
-    def __init__(self, k, temperature=1.0):
+    def __init__(self, k: int, temperature: float = 1.0) -> None:
         super().__init__(temperature=temperature)
         self.k = check_int(k, "top_k", 1)
 
-    def get_next_token(self, probs, rng):
+    def get_next_token(self, probs: np.ndarray, rng: np.random.Generator) -> int:
         return super().get_next_token(keep_top_k(probs, self.k), rng)

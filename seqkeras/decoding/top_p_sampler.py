@@ -1,5 +1,7 @@
 """Top-p (nucleus) sampling."""
 
+from __future__ import annotations
+
 import numbers
 
 import numpy as np
@@ -34,14 +36,14 @@ class TopPSampler(RandomSampler):
     1
     """
 
-    def __init__(self, p, k=None, temperature=1.0):
+    def __init__(self, p: float, k: int | None = None, temperature: float = 1.0) -> None:
         super().__init__(temperature=temperature)
         if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 < p <= 1:
             raise SeqKerasError(f"top_p must be a number in (0, 1], got {p!r}.")
-        self.p = float(p)
-        self.k = None if k is None else check_int(k, "top_k", 1)
+        self.p: float = float(p)
+        self.k: int | None = None if k is None else check_int(k, "top_k", 1)
 
-    def get_next_token(self, probs, rng):
+    def get_next_token(self, probs: np.ndarray, rng: np.random.Generator) -> int:
         if self.k is not None:
             probs = keep_top_k(probs, self.k)
             probs = probs / probs.sum()

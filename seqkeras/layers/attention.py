@@ -9,8 +9,8 @@ a decoder run over a whole teacher-forced target at once.
 
 import keras
 from keras import ops
-from keras.src.backend import get_keras_mask
 
+from seqkeras.compat import get_keras_mask
 from seqkeras.errors import SeqKerasError
 from seqkeras.layers.recurrent import check_units
 

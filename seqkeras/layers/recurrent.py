@@ -11,12 +11,9 @@ import numbers
 
 import keras
 from keras import ops
-from keras.src import backend as keras_backend
 
-# Keras keeps the mixin that caches one dropout mask per sequence private; keras.layers.RNN
-# only prepares and resets masks for cells that inherit from it.
-from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
-
+from seqkeras.compat import DropoutRNNCell
+from seqkeras.compat import backend as keras_backend
 from seqkeras.errors import SeqKerasError
 
 

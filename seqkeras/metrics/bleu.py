@@ -1,9 +1,12 @@
 """BLEU (Papineni et al. 2002), computed as sacrebleu computes it on pre-tokenized text."""
 
+from __future__ import annotations
+
 import collections
 import dataclasses
 import math
 import numbers
+from collections.abc import Sequence
 
 from seqkeras.errors import SeqKerasError
 
@@ -35,14 +38,14 @@ class BLEU:
     totals: tuple
 
     @property
-    def ratio(self):
+    def ratio(self) -> float:
         """The length ratio c / r (0 when there is no reference token)."""
         return self.sys_len / self.ref_len if self.ref_len else 0.0
 
-    def __float__(self):
+    def __float__(self) -> float:
         return self.score
 
-    def __str__(self):
+    def __str__(self) -> str:
         precisions = "/".join(f"{precision:.1f}" for precision in self.precisions)
         return (
             f"BLEU = {self.score:.2f} {precisions} (BP = {self.bp:.3f} ratio = {self.ratio:.3f} "
@@ -51,8 +54,13 @@ class BLEU:
 
 
 def corpus_bleu(
-    hypotheses, references, max_n=4, smooth="exp", smooth_value=None, effective_order=False
-):
+    hypotheses: Sequence[str],
+    references: Sequence[Sequence[str]],
+    max_n: int = 4,
+    smooth: str = "exp",
+    smooth_value: float | None = None,
+    effective_order: bool = False,
+) -> BLEU:
     """Computes corpus-level BLEU of whitespace-tokenized hypotheses against references.
 
     Counts are summed over the corpus before the score is formed:
@@ -121,7 +129,7 @@ def corpus_bleu(
             )
         hypothesis_tokens = hypothesis.split()
         reference_tokens = _reference_tokens(hypothesis_references, index)
-        reference_ngrams = collections.Counter()
+        reference_ngrams: collections.Counter[tuple[str, ...]] = collections.Counter()
         for tokens in reference_tokens:
             reference_ngrams |= _ngrams(tokens, max_n)
         for ngram, count in _ngrams(hypothesis_tokens, max_n).items():
@@ -137,8 +145,13 @@ def corpus_bleu(
 
 
 def sentence_bleu(
-    hypothesis, references, max_n=4, smooth="exp", smooth_value=None, effective_order=True
-):
+    hypothesis: str,
+    references: Sequence[str],
+    max_n: int = 4,
+    smooth: str = "exp",
+    smooth_value: float | None = None,
+    effective_order: bool = True,
+) -> BLEU:
     """Computes BLEU of one hypothesis against its references.
 
     The same as `corpus_bleu([hypothesis], [references], ...)`, with `effective_order=True` by
@@ -174,7 +187,7 @@ def _check_options(max_n, smooth, smooth_value):
     if smooth_value is not None and (
         isinstance(smooth_value, bool)
         or not isinstance(smooth_value, numbers.Real)
-        or not smooth_value > 0
+        or not float(smooth_value) > 0
     ):
         raise SeqKerasError(f"smooth_value must be a number > 0, got {smooth_value!r}.")
 

@@ -1,9 +1,13 @@
 """Levenshtein distance, and the character and word error rates built on it."""
 
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
 from seqkeras.errors import SeqKerasError
 
 
-def edit_distance(a, b):
+def edit_distance(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
     """Computes the Levenshtein distance between two sequences.
 
     The distance is the fewest insertions, deletions and substitutions that turn `a` into `b`:
@@ -39,7 +43,7 @@ def edit_distance(a, b):
     return previous[-1]
 
 
-def cer(refs, hyps):
+def cer(refs: str | Sequence[str], hyps: str | Sequence[str]) -> float:
     """Computes the character error rate of hypotheses against references.
 
         CER = Σ edit_distance(ref, hyp) / Σ |ref|
@@ -65,7 +69,7 @@ def cer(refs, hyps):
     return _error_rate(refs, hyps, lambda text: text.strip(), "characters")
 
 
-def wer(refs, hyps):
+def wer(refs: str | Sequence[str], hyps: str | Sequence[str]) -> float:
     """Computes the word error rate of hypotheses against references.
 
         WER = Σ edit_distance(ref words, hyp words) / Σ |ref words|

@@ -1,7 +1,10 @@
 """Entity-level precision, recall and F1 over IOB2 / BIO tag sequences (conlleval rules)."""
 
+from __future__ import annotations
+
 import collections
 import typing
+from collections.abc import Sequence
 
 from seqkeras.errors import SeqKerasError
 
@@ -15,7 +18,7 @@ class EntityScore(typing.NamedTuple):
     support: int
 
 
-def entity_spans(tags):
+def entity_spans(tags: Sequence[str]) -> list[tuple[str, int, int]]:
     """Extracts the entities of one tag sequence.
 
     Tags are "O", "B-<type>" or "I-<type>". An entity starts at a "B-" tag, or at an "I-" tag
@@ -52,7 +55,9 @@ def entity_spans(tags):
     return spans
 
 
-def entity_report(true_tags, pred_tags):
+def entity_report(
+    true_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]]
+) -> dict[str, EntityScore]:
     """Computes precision, recall, F1 and support per entity type, by exact span match.
 
     A predicted entity is correct when its type, start and end all equal a true entity's:
@@ -86,7 +91,7 @@ def entity_report(true_tags, pred_tags):
     }
 
 
-def entity_f1(true_tags, pred_tags):
+def entity_f1(true_tags: Sequence[Sequence[str]], pred_tags: Sequence[Sequence[str]]) -> float:
     """Computes the micro-averaged entity F1 over all types, by exact span match.
 
     Counts are pooled over types before precision and recall are formed (see
@@ -120,7 +125,12 @@ def _entities_by_type(true_tags, pred_tags):
             f"true_tags and pred_tags must hold the same number of sentences, got "
             f"{len(true_tags)} and {len(pred_tags)}."
         )
-    true_entities, pred_entities = collections.defaultdict(set), collections.defaultdict(set)
+    true_entities: collections.defaultdict[str, set[tuple[int, int, int]]] = (
+        collections.defaultdict(set)
+    )
+    pred_entities: collections.defaultdict[str, set[tuple[int, int, int]]] = (
+        collections.defaultdict(set)
+    )
     for sentence, (true_sentence, pred_sentence) in enumerate(zip(true_tags, pred_tags)):
         if len(true_sentence) != len(pred_sentence):
             raise SeqKerasError(

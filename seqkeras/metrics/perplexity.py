@@ -1,11 +1,18 @@
 """Perplexity of a language model, as a Keras metric."""
 
-import keras
-from keras import ops
+from __future__ import annotations
+
+from typing import Any
+
+from seqkeras.optional import require
+
+keras = require("keras", "keras", "seqkeras.metrics.Perplexity")
+ops = keras.ops
+Metric: Any = keras.metrics.Metric
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
-class Perplexity(keras.metrics.Metric):
+class Perplexity(Metric):
     """Perplexity: the exponential of the mean per-token cross-entropy.
 
         PP = exp(Σ_t w<t> · (-log p(y<t>)) / Σ_t w<t>)
@@ -38,7 +45,13 @@ class Perplexity(keras.metrics.Metric):
     4.0
     """
 
-    def __init__(self, from_logits=False, mask_token_id=0, name="perplexity", dtype=None):
+    def __init__(
+        self,
+        from_logits: bool = False,
+        mask_token_id: int | None = 0,
+        name: str = "perplexity",
+        dtype: Any = None,
+    ) -> None:
         super().__init__(name=name, dtype=dtype)
         self.from_logits = from_logits
         self.mask_token_id = mask_token_id
@@ -49,7 +62,7 @@ class Perplexity(keras.metrics.Metric):
             shape=(), initializer="zeros", dtype=self.dtype, name="token_count"
         )
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         # Keras attaches the mask of a model's output to the tensor as `_keras_mask`.
         keras_mask = getattr(y_pred, "_keras_mask", None)
         y_pred = ops.convert_to_tensor(y_pred, dtype=self.dtype)
@@ -72,11 +85,11 @@ class Perplexity(keras.metrics.Metric):
         self.total_cross_entropy.assign_add(ops.sum(cross_entropy * weights))
         self.token_count.assign_add(ops.sum(weights))
 
-    def result(self):
+    def result(self) -> Any:
         mean_cross_entropy = ops.divide_no_nan(self.total_cross_entropy, self.token_count)
         return ops.where(self.token_count > 0, ops.exp(mean_cross_entropy), 0.0)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "from_logits": self.from_logits,

@@ -1,13 +1,24 @@
 """Padding id sequences (NumPy) and batching tf.data pipelines by sequence length."""
 
+from __future__ import annotations
+
 import numbers
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.optional import require
 
 
-def pad_sequences(sequences, length=None, value=0, dtype="int32"):
+def pad_sequences(
+    sequences: Iterable[Sequence[int] | np.ndarray],
+    length: int | None = None,
+    value: int = 0,
+    dtype: npt.DTypeLike = "int32",
+) -> np.ndarray:
     """Right-pads id sequences into one array.
 
     Args:
@@ -44,7 +55,9 @@ def pad_sequences(sequences, length=None, value=0, dtype="int32"):
     return padded
 
 
-def bucket_by_length(dataset, batch_size, boundaries, drop_remainder=False):
+def bucket_by_length(
+    dataset: Any, batch_size: int, boundaries: Sequence[int], drop_remainder: bool = False
+) -> Any:
     """Batches variable-length sequences with others of similar length, padded with 0.
 
     A thin wrapper of `tf.data.Dataset.bucket_by_sequence_length`: an element (a tensor, or a
@@ -60,7 +73,7 @@ def bucket_by_length(dataset, batch_size, boundaries, drop_remainder=False):
     Returns:
         The batched `tf.data.Dataset`.
     """
-    import tensorflow as tf
+    tf = require("tensorflow", "train", "tf.data pipelines")
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
         raise SeqKerasError(

@@ -6,10 +6,15 @@ and stored in an exported bundle's metadata, where the TF-free runtime rebuilds 
 word-level text; a task with several texts (source and target) composes several.
 """
 
+from __future__ import annotations
+
 import json
+from collections.abc import Iterable
+from typing import Any, Self
 
 from seqkeras.errors import SeqKerasError, VocabularyError
-from seqkeras.text.tokenizers import get_tokenizer
+from seqkeras.optional import require
+from seqkeras.text.tokenizers import Tokenizer, get_tokenizer
 from seqkeras.text.vocabulary import SPECIAL_TOKENS, Vocabulary
 
 JSON_FORMAT = "seqkeras.Preprocessor"
@@ -18,15 +23,15 @@ JSON_FORMAT = "seqkeras.Preprocessor"
 class Preprocessor:
     """Base class: subclasses implement `get_config()` and take its keys as `__init__` arguments."""
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Returns a JSON-serializable dict that `from_config` turns back into this object."""
         raise NotImplementedError(f"{type(self).__name__} must implement get_config().")
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> Self:
         return cls(**config)
 
-    def to_json(self):
+    def to_json(self) -> str:
         """The preprocessor as a JSON string (its class name and config)."""
         return json.dumps(
             {"format": JSON_FORMAT, "class": type(self).__name__, "config": self.get_config()},
@@ -35,7 +40,7 @@ class Preprocessor:
         )
 
     @classmethod
-    def from_json(cls, text, source="JSON"):
+    def from_json(cls, text: str, source: str = "JSON") -> Self:
         """Rebuilds a preprocessor from `to_json()`'s output.
 
         Args:
@@ -58,10 +63,10 @@ class Preprocessor:
         except (KeyError, TypeError) as error:
             raise SeqKerasError(f"{source}: malformed {cls.__name__} config ({error}).") from None
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.get_config() == other.get_config()
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]
 
 
 class TextPreprocessor(Preprocessor):
@@ -84,7 +89,12 @@ class TextPreprocessor(Preprocessor):
     'ab'
     """
 
-    def __init__(self, tokenizer, vocabulary, max_length=None):
+    def __init__(
+        self,
+        tokenizer: Tokenizer | dict[str, Any],
+        vocabulary: Vocabulary | list[str],
+        max_length: int | None = None,
+    ) -> None:
         self.tokenizer = get_tokenizer(tokenizer)
         if not isinstance(vocabulary, Vocabulary):
             tokens = list(vocabulary)
@@ -97,7 +107,14 @@ class TextPreprocessor(Preprocessor):
         self.max_length = max_length
 
     @classmethod
-    def fit(cls, texts, tokenizer, max_size=None, min_freq=1, max_length=None):
+    def fit(
+        cls,
+        texts: Iterable[str],
+        tokenizer: Tokenizer | dict[str, Any],
+        max_size: int | None = None,
+        min_freq: int = 1,
+        max_length: int | None = None,
+    ) -> TextPreprocessor:
         """Builds the vocabulary of `texts` as tokenized by `tokenizer` (see `Vocabulary.build`)."""
         tokenizer = get_tokenizer(tokenizer)
         vocabulary = Vocabulary.build(
@@ -105,20 +122,20 @@ class TextPreprocessor(Preprocessor):
         )
         return cls(tokenizer, vocabulary, max_length)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "tokenizer": self.tokenizer.get_config(),
             "vocabulary": list(self.vocabulary.tokens),
             "max_length": self.max_length,
         }
 
-    def tokenize(self, text):
+    def tokenize(self, text: str) -> list[str]:
         """The tokens of `text` (a string)."""
         if not isinstance(text, str):
             raise SeqKerasError(f"expected a text string, got {type(text).__name__}.")
         return self.tokenizer.tokenize(text)
 
-    def encode(self, text, add_sos=False, add_eos=False):
+    def encode(self, text: str, add_sos: bool = False, add_eos: bool = False) -> list[int]:
         """Token ids of `text`, unknown tokens as `<unk>`.
 
         Raises:
@@ -131,11 +148,11 @@ class TextPreprocessor(Preprocessor):
             )
         return self.vocabulary.encode(tokens, add_sos=add_sos, add_eos=add_eos)
 
-    def decode(self, ids):
+    def decode(self, ids: Iterable[int]) -> str:
         """The text of token ids: special tokens dropped, tokens joined by the tokenizer."""
         return self.tokenizer.detokenize(self.vocabulary.decode(ids, strip_special=True))
 
-    def tf_encode(self, texts):
+    def tf_encode(self, texts: Any) -> Any:
         """TensorFlow twin of `encode` for tf.data pipelines: tensorflow-text + a lookup table.
 
         Args:
@@ -144,7 +161,7 @@ class TextPreprocessor(Preprocessor):
         Returns:
             int32 ids: a 1-D tensor for a scalar, a `tf.RaggedTensor` (batch, None) for 1-D.
         """
-        import tensorflow as tf
+        tf = require("tensorflow", "train", "tf.data pipelines")
 
         tokens = self.tokenizer.tf_tokenize(texts)
         table = tf.lookup.StaticHashTable(

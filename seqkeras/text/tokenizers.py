@@ -8,9 +8,14 @@ splitting uses only ASCII whitespace and ASCII punctuation as delimiters, so bot
 (RE2 and Python's `re`) read the patterns the same way.
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.optional import require
 
 _WHITESPACE = r"[ \t\n\r\f\v]+"
 _PUNCTUATION = r"[!-/:-@\[-`{-~]"  # the ASCII punctuation characters
@@ -21,39 +26,45 @@ class Tokenizer:
 
     separator = ""
 
-    def __init__(self, lowercase=False):
+    def _split(self, text: str) -> list[str]:
+        raise NotImplementedError(f"{type(self).__name__} must implement _split().")
+
+    def _tf_split(self, texts: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement _tf_split().")
+
+    def __init__(self, lowercase: bool = False) -> None:
         if not isinstance(lowercase, bool):
             raise SeqKerasError(f"{type(self).__name__}: `lowercase` must be a bool.")
         self.lowercase = lowercase
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"class": type(self).__name__, "lowercase": self.lowercase}
 
-    def tokenize(self, text):
+    def tokenize(self, text: str) -> list[str]:
         """The tokens of one string, as a list of strings."""
         if not isinstance(text, str):
             raise SeqKerasError(f"{type(self).__name__}: expected a string, got {text!r}.")
         return self._split(text.lower() if self.lowercase else text)
 
-    def tf_tokenize(self, texts):
+    def tf_tokenize(self, texts: Any) -> Any:
         """The tokens of a string tensor: 1-D for a scalar, a `tf.RaggedTensor` for a batch."""
-        import tensorflow as tf
+        tf = require("tensorflow", "train", "tf.data pipelines")
 
         texts = tf.convert_to_tensor(texts, dtype=tf.string)
         if self.lowercase:
             texts = tf.strings.lower(texts, encoding="utf-8")
         return self._tf_split(texts)
 
-    def detokenize(self, tokens):
+    def detokenize(self, tokens: Iterable[str]) -> str:
         """Joins tokens back into text (lowercasing is not undone)."""
         return self.separator.join(tokens)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.get_config() == other.get_config()
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         arguments = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "class")
         return f"{type(self).__name__}({arguments})"
 
@@ -74,8 +85,8 @@ class CharTokenizer(Tokenizer):
         return list(text)
 
     def _tf_split(self, texts):
-        import tensorflow as tf
-        import tensorflow_text
+        tf = require("tensorflow", "train", "tf.data pipelines")
+        tensorflow_text = require("tensorflow_text", "train", "tf.data tokenizers")
 
         code_points = tensorflow_text.UnicodeCharTokenizer().tokenize(texts)
         return tf.strings.unicode_encode(tf.expand_dims(code_points, -1), "UTF-8")
@@ -100,7 +111,7 @@ class WordTokenizer(Tokenizer):
 
     separator = " "
 
-    def __init__(self, lowercase=True, split_punctuation=True):
+    def __init__(self, lowercase: bool = True, split_punctuation: bool = True) -> None:
         super().__init__(lowercase)
         if not isinstance(split_punctuation, bool):
             raise SeqKerasError("WordTokenizer: `split_punctuation` must be a bool.")
@@ -111,7 +122,7 @@ class WordTokenizer(Tokenizer):
             self._delimiters, self._kept = _WHITESPACE, ""
         self._pattern = re.compile(f"({self._kept})" if self._kept else self._delimiters)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "split_punctuation": self.split_punctuation}
 
     def _split(self, text):
@@ -121,7 +132,7 @@ class WordTokenizer(Tokenizer):
         return [t for t in self._pattern.split(text) if t]
 
     def _tf_split(self, texts):
-        import tensorflow_text
+        tensorflow_text = require("tensorflow_text", "train", "tf.data tokenizers")
 
         if texts.shape.rank == 0:  # regex_split gives scalars a batch dimension of 1
             return tensorflow_text.regex_split(texts[None], self._delimiters, self._kept)[0]
@@ -131,7 +142,7 @@ class WordTokenizer(Tokenizer):
 TOKENIZERS = {cls.__name__: cls for cls in (CharTokenizer, WordTokenizer)}
 
 
-def get_tokenizer(identifier):
+def get_tokenizer(identifier: Tokenizer | dict[str, Any]) -> Tokenizer:
     """A tokenizer from an instance (returned as is) or a config dict from `get_config()`."""
     if isinstance(identifier, Tokenizer):
         return identifier

@@ -1,9 +1,12 @@
 """A token <-> id vocabulary with reserved special tokens, saved as JSON (pure Python)."""
 
+from __future__ import annotations
+
 import collections
 import json
 import numbers
 import os
+from collections.abc import Iterable
 
 from seqkeras.errors import VocabularyError
 from seqkeras.files import atomic_write_text
@@ -38,7 +41,7 @@ class Vocabulary:
 
     pad_id, unk_id, sos_id, eos_id = range(len(SPECIAL_TOKENS))
 
-    def __init__(self, tokens=()):
+    def __init__(self, tokens: Iterable[str] = ()) -> None:
         tokens = list(tokens)
         self._ids = {token: token_id for token_id, token in enumerate(SPECIAL_TOKENS)}
         for index, token in enumerate(tokens):
@@ -53,7 +56,9 @@ class Vocabulary:
         self._tokens = (*SPECIAL_TOKENS, *tokens)
 
     @classmethod
-    def build(cls, sequences, max_size=None, min_freq=1):
+    def build(
+        cls, sequences: Iterable[Iterable[str]], max_size: int | None = None, min_freq: int = 1
+    ) -> Vocabulary:
         """Builds a vocabulary from a corpus, most frequent tokens first.
 
         Args:
@@ -105,32 +110,32 @@ class Vocabulary:
         return cls(ranked)
 
     @property
-    def tokens(self):
+    def tokens(self) -> tuple[str, ...]:
         """All tokens in id order, special tokens first."""
         return self._tokens
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._tokens)
 
-    def __contains__(self, token):
+    def __contains__(self, token: object) -> bool:
         return token in self._ids
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Vocabulary) and self._tokens == other._tokens
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self._tokens)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Vocabulary(size={len(self)})"
 
-    def token_to_id(self, token):
+    def token_to_id(self, token: str) -> int:
         """Returns the id of `token`, or `unk_id` for an unknown token."""
         if not isinstance(token, str):
             raise VocabularyError(f"tokens must be strings, got {token!r}.")
         return self._ids.get(token, self.unk_id)
 
-    def id_to_token(self, token_id):
+    def id_to_token(self, token_id: int) -> str:
         """Returns the token with id `token_id`; raises `VocabularyError` if out of range."""
         if (
             isinstance(token_id, bool)
@@ -142,7 +147,9 @@ class Vocabulary:
             )
         return self._tokens[token_id]
 
-    def encode(self, tokens, add_sos=False, add_eos=False):
+    def encode(
+        self, tokens: Iterable[str], add_sos: bool = False, add_eos: bool = False
+    ) -> list[int]:
         """Maps tokens to ids, unknown tokens to `unk_id`.
 
         Args:
@@ -160,7 +167,7 @@ class Vocabulary:
             ids.append(self.eos_id)
         return ids
 
-    def decode(self, ids, strip_special=False):
+    def decode(self, ids: Iterable[int], strip_special: bool = False) -> list[str]:
         """Maps ids back to tokens.
 
         Args:
@@ -177,7 +184,7 @@ class Vocabulary:
             tokens = [token for token in tokens if token not in stripped]
         return tokens
 
-    def to_json(self):
+    def to_json(self) -> str:
         """Returns the vocabulary as a JSON string (all tokens in id order)."""
         return json.dumps(
             {"format": JSON_FORMAT, "version": JSON_VERSION, "tokens": list(self._tokens)},
@@ -185,7 +192,7 @@ class Vocabulary:
         )
 
     @classmethod
-    def from_json(cls, text, source="JSON"):
+    def from_json(cls, text: str, source: str = "JSON") -> Vocabulary:
         """Builds a vocabulary from `to_json()`'s output.
 
         Args:
@@ -220,7 +227,7 @@ class Vocabulary:
         except VocabularyError as error:
             raise VocabularyError(f"{source}: {error}") from error
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Writes the vocabulary to a JSON file, atomically.
 
         The JSON goes to a temporary file in the same folder, which then replaces `path`, so
@@ -232,7 +239,7 @@ class Vocabulary:
         atomic_write_text(path, self.to_json())
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike[str]) -> Vocabulary:
         """Reads a vocabulary written by `save()`.
 
         Args:
