@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench preset-g2p clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,15 @@ lint: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/rnn_speed.py --write benchmarks/RESULTS.md
+
+# Retrains the g2p model (about an hour on 2 cores), measures it against Phonetisaurus and
+# rewrites the shipped preset seqkeras/presets/g2p-cmudict (bundle + preset.json with hashes).
+preset-g2p: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python benchmarks/g2p_training.py --out runs/g2p/preset/task --budget-min 65 --decay 0.7
+	$(BIN)/python benchmarks/g2p.py --task-dir runs/g2p/preset/task --out runs/g2p/preset \
+		--preset-out seqkeras/presets/g2p-cmudict --attempt "make preset-g2p" \
+		--write benchmarks/RESULTS.md
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -25,6 +25,8 @@ def add_parser(commands):
     )
     parser.add_argument("--backend", choices=("onnx", "tflite"), default="onnx")
     parser.add_argument("--graph", help="graph of a multi-graph bundle")
+    parser.add_argument("--preset", help="run this shipped preset: every positional is an input")
+    parser.add_argument("--no-lookup", action="store_true", help="g2p preset: model only")
     generation = parser.add_argument_group("generation bundles")
     generation.add_argument("--num", type=int, default=1, help="texts per prefix")
     generation.add_argument("--temperature", type=float, default=1.0, help="0 = greedy")
@@ -41,6 +43,10 @@ def add_parser(commands):
 def run(args):
     from seqkeras import runtime
 
+    if args.preset:
+        from seqkeras.cli.presets import predict
+
+        return predict(args)
     loaded = runtime.load(args.bundle, backend=args.backend)
     if isinstance(loaded, runtime.GenerationBundle):
         sampling = {

@@ -21,6 +21,7 @@ from seqkeras.runtime.labeling import (
 )
 from seqkeras.runtime.model import Model, load_artifact
 from seqkeras.runtime.pipelines import GenerationBundle, StepDecoder, register_pipeline
+from seqkeras.runtime.presets import G2PPreset, available_presets, load_preset
 from seqkeras.runtime.seq2seq import (
     CaptionBundle,
     CaptionPreprocessor,
@@ -41,6 +42,7 @@ __all__ = [
     "DnaBundle",
     "DnaPreprocessor",
     "FrameClassificationBundle",
+    "G2PPreset",
     "GenerationBundle",
     "KeypointPreprocessor",
     "Model",
@@ -55,7 +57,9 @@ __all__ = [
     "TaggingPreprocessor",
     "TensorSpec",
     "Transcriber",
+    "available_presets",
     "load",
     "load_artifact",
+    "load_preset",
     "register_pipeline",
 ]
