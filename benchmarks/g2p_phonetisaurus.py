@@ -10,6 +10,7 @@ The commands are the documented ones: `phonetisaurus-train --lexicon train.tsv -
 `phonetisaurus-apply --model model.fst --word_list words.txt --nbest 1`.
 """
 
+import json
 import os
 import pathlib
 import shutil
@@ -48,6 +49,7 @@ def train(pairs, directory, ngram_order=8):
     start = time.perf_counter()
     subprocess.run(command, cwd=directory, env=_environment(), check=True)
     seconds = time.perf_counter() - start
+    (directory / "train_seconds.json").write_text(json.dumps(seconds))
     return seconds, directory / "train" / "model.fst"
 
 

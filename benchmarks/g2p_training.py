@@ -86,7 +86,7 @@ def _references_and_predictions(task, examples):
     return list(references), task.predict(list(sources), beam_width=1)
 
 
-def train(out, budget_s, epochs=None, patience=3, decay=0.75, monitor_words=1000, overrides=None):
+def train(out, budget_s, epochs=None, patience=3, decay=0.7, monitor_words=1000, overrides=None):
     """Trains a `G2PTask` (defaults + overrides) with `WerMonitor`.
 
     Returns:
@@ -122,7 +122,7 @@ def main(argv=None):
     parser.add_argument("--budget-min", type=float, default=70.0, help="training wall budget")
     parser.add_argument("--epochs", type=int, help="most epochs (default: the task's)")
     parser.add_argument("--patience", type=int, default=3)
-    parser.add_argument("--decay", type=float, default=0.75, help="lr factor per epoch")
+    parser.add_argument("--decay", type=float, default=0.7, help="lr factor per epoch")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=JSON", help="config")
     args = parser.parse_args(argv)
     overrides = {key: json.loads(value) for key, value in (s.split("=", 1) for s in args.set)}
