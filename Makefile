@@ -9,7 +9,7 @@ PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 NOTEBOOK_SMOKE ?= 1
 TYPED := seqkeras/decoding seqkeras/metrics seqkeras/text
 
-.PHONY: demo test lint notebooks constraints bench clean
+.PHONY: demo test lint notebooks constraints bench preset-g2p clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,15 @@ constraints: | $(BIN)/python
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/rnn_speed.py --write benchmarks/RESULTS.md
+
+# Retrains the g2p model (about an hour on 2 cores), measures it against Phonetisaurus and
+# rewrites the shipped preset seqkeras/presets/g2p-cmudict (bundle + preset.json with hashes).
+preset-g2p: $(VENV)/.installed
+	$(PIP) -e ".[bench]"
+	$(BIN)/python benchmarks/g2p_training.py --out runs/g2p/preset/task --budget-min 65 --decay 0.7
+	$(BIN)/python benchmarks/g2p.py --task-dir runs/g2p/preset/task --out runs/g2p/preset \
+		--preset-out seqkeras/presets/g2p-cmudict --attempt "make preset-g2p" \
+		--write benchmarks/RESULTS.md
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache build *.egg-info

@@ -7,6 +7,8 @@
     seqkeras predict BUNDLE INPUT... [--backend onnx|tflite] [options of the bundle]
     seqkeras serve BUNDLE [--host H] [--port P] [--backend onnx|tflite]
     seqkeras bench BUNDLE [--backend onnx,tflite] [--calls N] [--batch B]
+    seqkeras predict --preset g2p-cmudict WORD... [--no-lookup]
+    seqkeras presets [--json]
 
 `demo` is the main job: it trains the date-translation model (attention encoder-decoder),
 reports held-out exact match, exports it to TFLite and ONNX, translates through LiteRT and ONNX
@@ -29,11 +31,11 @@ import traceback
 from collections.abc import Sequence
 
 import seqkeras
-from seqkeras.cli import bench, demo, export, predict, serve, train
+from seqkeras.cli import bench, demo, export, predict, presets, serve, train
 from seqkeras.cli.logs import QuietStderr, quiet_environment
 from seqkeras.errors import SeqKerasError
 
-COMMANDS = (demo, train, export, predict, serve, bench)
+COMMANDS = (demo, train, export, predict, presets, serve, bench)
 USAGE_ERROR = 2
 
 

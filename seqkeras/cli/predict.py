@@ -82,6 +82,8 @@ def add_parser(commands):
     parser.add_argument("--graph", help="run this raw graph of the bundle (.npy inputs)")
     parser.add_argument("--json", action="store_true", help="one JSON document per input")
     parser.add_argument("--scores", action="store_true", help="add each answer's scores")
+    parser.add_argument("--preset", help="run this shipped preset: every positional is an input")
+    parser.add_argument("--no-lookup", action="store_true", help="g2p preset: model only")
     parser.set_defaults(run=run, option_names=add_option_flags(parser))
 
 
@@ -90,6 +92,10 @@ def run(args):
     from seqkeras.runtime.bundle import read_arrays
     from seqkeras.runtime.contract import rows, to_json
 
+    if args.preset:
+        from seqkeras.cli.presets import predict
+
+        return predict(args)
     bundle = runtime.load(args.bundle, backend=args.backend)
     options = given_options(args)
     if args.graph is not None:

@@ -23,6 +23,7 @@ from seqkeras.runtime.labeling import (
 )
 from seqkeras.runtime.model import Model, load_artifact
 from seqkeras.runtime.pipelines import GenerationBundle, StepDecoder
+from seqkeras.runtime.presets import G2PPreset, available_presets, load_preset
 from seqkeras.runtime.seq2seq import (
     CaptionBundle,
     CaptionPreprocessor,
@@ -43,6 +44,7 @@ __all__ = [
     "DnaBundle",
     "DnaPreprocessor",
     "FrameClassificationBundle",
+    "G2PPreset",
     "GenerationBundle",
     "KeypointPreprocessor",
     "LimitError",
@@ -59,7 +61,9 @@ __all__ = [
     "TaggingPreprocessor",
     "TensorSpec",
     "Transcriber",
+    "available_presets",
     "load",
     "load_artifact",
+    "load_preset",
     "register_pipeline",
 ]

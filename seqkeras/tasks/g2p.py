@@ -13,6 +13,7 @@ held-out split by word hash); the model is the bidirectional encoder / attention
 `seqkeras.tasks.seq2seq`, reading letters and writing phonemes.
 """
 
+import re
 from typing import ClassVar
 
 from seqkeras import metrics
@@ -20,6 +21,38 @@ from seqkeras.datasets.cmudict import g2p_splits
 from seqkeras.tasks import register
 from seqkeras.tasks.seq2seq import Seq2SeqTask
 from seqkeras.text.tokenizers import CharTokenizer, WordTokenizer
+
+_STRESS = re.compile(r"(?<=[A-Z])[012]")
+
+
+def strip_stress(pronunciation):
+    """The pronunciation without its stress marks: "HH AH0 L OW1" -> "HH AH L OW"."""
+    return _STRESS.sub("", pronunciation)
+
+
+def error_rates(references, predictions, stress=True):
+    """Word and phoneme error rates (fractions) against each word's closest pronunciation.
+
+        WER = words whose predicted pronunciation is none of the word's / words
+        PER = Σ edit_distance(closest, predicted) / Σ |closest|   (over phonemes)
+
+    Args:
+        references: one list of acceptable pronunciations per word.
+        predictions: one predicted pronunciation per word.
+        stress: False compares both sides with the stress marks stripped.
+
+    Returns:
+        {"wer": ..., "per": ...}.
+    """
+    if not stress:
+        references = [[strip_stress(t) for t in targets] for targets in references]
+        predictions = [strip_stress(p) for p in predictions]
+    closest = [
+        min(targets, key=lambda target: metrics.edit_distance(target.split(), p.split()))
+        for targets, p in zip(references, predictions)
+    ]
+    wrong = sum(p not in targets for targets, p in zip(references, predictions))
+    return {"wer": wrong / len(predictions), "per": metrics.wer(closest, predictions)}
 
 
 @register("g2p")
@@ -48,12 +81,16 @@ class G2PTask(Seq2SeqTask):
         "seed": 0,
         "cell": "lstm",
         "peephole": False,
-        "units": 128,
+        "units": 192,
         "embedding_dim": 64,
         "attention": "bahdanau",
         "attention_units": 128,
-        "epochs": 10,
-        "batch_size": 128,
+        "encoder_layers": 2,
+        "dropout": 0.25,
+        "label_smoothing": 0.1,
+        "length_buckets": [5, 6, 7, 8, 9, 10, 12],
+        "epochs": 30,
+        "batch_size": 256,
         "learning_rate": 3e-3,
         "beam_width": 5,
         "alpha": 0.7,
@@ -63,6 +100,7 @@ class G2PTask(Seq2SeqTask):
         "validation_size": 40,
         "test_size": 60,
         "units": 16,
+        "encoder_layers": 2,
         "embedding_dim": 8,
         "attention_units": 16,
         "epochs": 1,
@@ -82,17 +120,20 @@ class G2PTask(Seq2SeqTask):
         return WordTokenizer(lowercase=False, split_punctuation=False)
 
     def scores(self, references, predictions):
-        """Word and phoneme error rates (fractions) against each word's closest pronunciation.
+        """`error_rates` with stress: {"wer": ..., "per": ...}."""
+        return error_rates(references, predictions)
 
-            WER = words whose predicted pronunciation is none of the word's / words
-            PER = Σ edit_distance(closest, predicted) / Σ |closest|   (over phonemes)
+    def export_preset(self, directory, quantize="dynamic"):
+        """Exports the encoder and step graphs as a LiteRT bundle for a preset (see
+        `seqkeras.runtime.presets`; `seqkeras.runtime.presets.write_manifest` adds its
+        `preset.json` once its quality is measured).
+
+        Args:
+            directory: the bundle folder (replaced if it exists).
+            quantize: the TFLite quantization (`"dynamic"`: int8 weights, float activations;
+                None: float32).
 
         Returns:
-            {"wer": ..., "per": ...}.
+            The bundle path.
         """
-        closest = [
-            min(targets, key=lambda target: metrics.edit_distance(target.split(), p.split()))
-            for targets, p in zip(references, predictions)
-        ]
-        wrong = sum(p not in targets for targets, p in zip(references, predictions))
-        return {"wer": wrong / len(predictions), "per": metrics.wer(closest, predictions)}
+        return self.export(directory, formats=("tflite",), tflite_options={"quantize": quantize})

@@ -48,6 +48,8 @@ def build_seq2seq(
     embedding_dim=32,
     attention="bahdanau",
     attention_units=64,
+    encoder_layers=1,
+    dropout=0.0,
     name="seq2seq",
 ):
     """Builds the teacher-forced training model.
@@ -61,24 +63,37 @@ def build_seq2seq(
         embedding_dim: width of the source and target embeddings.
         attention: `"bahdanau"` (additive score) or `"luong"` (general score).
         attention_units: the hidden width of the Bahdanau score.
+        encoder_layers: stacked bidirectional encoder layers; the top one (named "encoder")
+            gives the attended values and the decoder's initial states.
+        dropout: dropout rate (training only) on the embeddings, between encoder layers and
+            on the attentional state h~<t>.
         name: the model's name.
 
     Returns:
-        A `keras.Model` with inputs {"source": (batch, Tx) int32, "target_in": (batch, Ty)
-        int32 (`<sos>` y<1> ... y<Ty-1>)} and output logits (batch, Ty, target_vocab_size).
+        A `keras.Model` with inputs {"source": (batch, Tx) int32 (Tx None: any length),
+        "target_in": (batch, Ty) int32 (`<sos>` y<1> ... y<Ty-1>)} and output logits
+        (batch, Ty, target_vocab_size).
         Compile it with a loss that ignores class 0 (padding).
     """
     check_options("build_seq2seq", cell, attention, peephole)
+    if (
+        isinstance(encoder_layers, bool)
+        or not isinstance(encoder_layers, int)
+        or encoder_layers < 1
+    ):
+        raise SeqKerasError(
+            f"build_seq2seq: `encoder_layers` must be a positive integer, got {encoder_layers!r}."
+        )
     source = keras.Input((source_length,), dtype="int32", name="source")
     target_in = keras.Input((None,), dtype="int32", name="target_in")
     embedded = keras.layers.Embedding(
         source_vocab_size, embedding_dim, mask_zero=True, name="source_embedding"
     )(source)
-    encoder = keras.layers.Bidirectional(
-        _recurrent(cell, peephole, units, return_sequences=True, return_state=True),
-        name="encoder",
-    )
-    values, *final_states = encoder(embedded)
+    for layer in _encoder_layers(cell, peephole, units, encoder_layers):
+        embedded = keras.layers.Dropout(dropout)(embedded) if dropout else embedded
+        outputs = layer(embedded)
+        embedded = outputs[0] if layer.name == "encoder" else outputs
+    values, *final_states = outputs
     state_count = len(STATE_NAMES[cell])
     forward, backward = final_states[:state_count], final_states[state_count:]
     initial_state = [
@@ -95,8 +110,21 @@ def build_seq2seq(
         embedding_dim=embedding_dim,
         attention=attention,
         attention_units=attention_units,
+        dropout=dropout,
     )
     return keras.Model({"source": source, "target_in": target_in}, logits, name=name)
+
+
+def _encoder_layers(cell, peephole, units, count):
+    """The bidirectional encoder stack, bottom first: "encoder_1" ... and the top "encoder"."""
+    stack = [
+        keras.layers.Bidirectional(
+            _recurrent(cell, peephole, units, return_sequences=True), name=f"encoder_{index}"
+        )
+        for index in range(1, count)
+    ]
+    top = _recurrent(cell, peephole, units, return_sequences=True, return_state=True)
+    return [*stack, keras.layers.Bidirectional(top, name="encoder")]
 
 
 def check_options(caller, cell, attention, peephole):
@@ -128,6 +156,7 @@ def attention_decoder(
     embedding_dim,
     attention,
     attention_units,
+    dropout=0.0,
 ):
     """The teacher-forced attention decoder over encoder outputs (shared by the builders).
 
@@ -139,7 +168,8 @@ def attention_decoder(
         values: the encoder outputs a<t'> attended over, (batch, Tx, width).
         initial_state: the decoder's initial states, each (batch, decoder width).
         target_vocab_size: the output vocabulary size.
-        cell, peephole, embedding_dim, attention, attention_units: as in `build_seq2seq`.
+        cell, peephole, embedding_dim, attention, attention_units, dropout: as in
+            `build_seq2seq` (dropout on the target embedding and on h~<t>).
 
     Returns:
         The logits, (batch, Ty, target_vocab_size).
@@ -149,23 +179,26 @@ def attention_decoder(
         target_vocab_size, embedding_dim, name="target_embedding"
     )
     decoder = _recurrent(cell, peephole, width, return_sequences=True, name="decoder")
-    decoded = decoder(target_embedding(target_in), initial_state=initial_state)
+    embedded = target_embedding(target_in)
+    embedded = keras.layers.Dropout(dropout)(embedded) if dropout else embedded
+    decoded = decoder(embedded, initial_state=initial_state)
     if attention == "bahdanau":
         attention_layer = layers.BahdanauAttention(attention_units, name="attention")
     else:
         attention_layer = layers.LuongAttention("general", name="attention")
     context, _ = attention_layer(decoded, values)
-    return _output_head(width, target_vocab_size)(decoded, context)
+    return _output_head(width, target_vocab_size, dropout)(decoded, context)
 
 
-def _output_head(width, vocab_size):
+def _output_head(width, vocab_size, dropout):
     """h~ = tanh(Wc [s; c]), logits = Wy h~ (layers named so the step graph finds them)."""
     concatenate = keras.layers.Concatenate(name="decoder_and_context")
     attentional = keras.layers.Dense(width, activation="tanh", name="attentional")
     output = keras.layers.Dense(vocab_size, name="logits")
+    regularize = keras.layers.Dropout(dropout) if dropout else (lambda x: x)
 
     def head(decoded, context):
-        return output(attentional(concatenate([decoded, context])))
+        return output(regularize(attentional(concatenate([decoded, context]))))
 
     return head
 
@@ -182,8 +215,13 @@ def cell_kind(model):
     return "lstm" if isinstance(model.get_layer("decoder"), layers.LSTM) else "gru"
 
 
-def inference_models(model):
+def inference_models(model, source_length=None):
     """The encoder and decoder-step graphs of a `build_seq2seq` model, sharing its weights.
+
+    Args:
+        model: a `build_seq2seq` model.
+        source_length: the encoder's fixed input length Tx; the model's if None (a model built
+            with `source_length=None` needs it).
 
     encoder: {"source": (batch, Tx) int32} -> {"values": (batch, Tx, 2u), "source_mask":
     (batch, Tx) float32 (1 for real steps), "state_h" [, "state_c"]: (batch, 2u)}.
@@ -197,8 +235,17 @@ def inference_models(model):
     """
     kind = cell_kind(model)
     state_names = STATE_NAMES[kind]
-    source = keras.Input(model.input["source"].shape[1:], dtype="int32", name="source")
-    values, *final_states = model.get_layer("encoder")(model.get_layer("source_embedding")(source))
+    if source_length is None:
+        source_length = model.input["source"].shape[1]
+    if source_length is None:
+        raise SeqKerasError("inference_models: the model takes any length; pass `source_length`.")
+    source = keras.Input((source_length,), dtype="int32", name="source")
+    encoded = model.get_layer("source_embedding")(source)
+    index = 1
+    while any(layer.name == f"encoder_{index}" for layer in model.layers):
+        encoded = model.get_layer(f"encoder_{index}")(encoded)
+        index += 1
+    values, *final_states = model.get_layer("encoder")(encoded)
     count = len(state_names)
     encoder_outputs = {
         "values": values,
@@ -242,6 +289,43 @@ def step_model(model, values_shape):
         outputs,
         name="step",
     )
+
+
+@keras.saving.register_keras_serializable(package="seqkeras")
+class SmoothedSequenceLoss(keras.losses.Loss):
+    """Cross-entropy with label smoothing over 0-padded target ids, averaged per real token.
+
+        loss<t> = -(1 - ε) log p(y<t>) - (ε / V) Σ_v log p(v)      (y<t> != 0, the padding)
+
+    Args:
+        label_smoothing: ε, in [0, 1).
+
+    Call arguments:
+        y_true: (batch, Ty) int target ids, 0 for padding; y_pred: (batch, Ty, V) logits.
+    """
+
+    def __init__(self, label_smoothing=0.1, name="smoothed_sequence_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        if not 0.0 <= label_smoothing < 1.0:
+            raise SeqKerasError(
+                "SmoothedSequenceLoss: `label_smoothing` must be in [0, 1), "
+                f"got {label_smoothing!r}."
+            )
+        self.label_smoothing = float(label_smoothing)
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, "int32")
+        log_probs = ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1)
+        picked = ops.take_along_axis(log_probs, ops.expand_dims(y_true, -1), axis=-1)[..., 0]
+        epsilon = self.label_smoothing
+        per_token = -(1.0 - epsilon) * picked - epsilon * ops.mean(log_probs, axis=-1)
+        mask = ops.cast(ops.not_equal(y_true, 0), "float32")
+        # Scaled so that the loss's mean over all (batch, Ty) cells is the mean per real token.
+        scale = ops.cast(ops.size(mask), "float32") / ops.maximum(ops.sum(mask), 1.0)
+        return per_token * mask * scale
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
 def sequence_log_probs(model, source, target_in, target_out, batch_size=256):
@@ -289,6 +373,28 @@ def group_references(examples):
     return list(groups.values())
 
 
+# Config keys every Seq2SeqTask has, with the values that keep a subclass's older behaviour.
+TRAINING_DEFAULTS = {
+    "encoder_layers": 1,
+    "dropout": 0.0,
+    "label_smoothing": 0.0,
+    "length_buckets": None,
+}
+
+
+def _trim_padding(inputs, target_out):
+    """One batch cut to its longest source and target (the padding columns dropped)."""
+    import tensorflow as tf
+
+    source_length = tf.reduce_max(tf.reduce_sum(tf.cast(inputs["source"] > 0, tf.int32), 1))
+    target_length = tf.reduce_max(tf.reduce_sum(tf.cast(target_out > 0, tf.int32), 1))
+    trimmed = {
+        "source": inputs["source"][:, :source_length],
+        "target_in": inputs["target_in"][:, :target_length],
+    }
+    return trimmed, target_out[:, :target_length]
+
+
 class Seq2SeqTask(Task):
     """Base of the translation tasks: a `build_seq2seq` model over (source, target) strings.
 
@@ -305,9 +411,20 @@ class Seq2SeqTask(Task):
         batch_size, learning_rate: training (`epochs` too, through `Task.fit`).
         beam_width, alpha: the default decoding (beam width 1 is greedy) and its length
             normalization exponent.
+        encoder_layers, dropout: the model (see `build_seq2seq`); label_smoothing: ε of
+            `SmoothedSequenceLoss` (0: plain cross-entropy). These come with every subclass
+            (`TRAINING_DEFAULTS`, which keep the older behaviour).
+        length_buckets: None, or source-length boundaries (e.g. [5, 7, 9, 12]): batches then
+            hold sources of similar length, cut to their longest source and target, and the
+            training model takes any source length (much less padding computed).
     """
 
     preprocessor_class = Seq2SeqPreprocessor
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.defaults = {**TRAINING_DEFAULTS, **cls.defaults}
+
     pipeline = "seq2seq"
 
     def __init__(self, *args, **kwargs):
@@ -341,22 +458,29 @@ class Seq2SeqTask(Task):
         model = build_seq2seq(
             len(self.preprocessor.source.vocabulary),
             len(self.preprocessor.target.vocabulary),
-            self.preprocessor.source_length,
+            None if c["length_buckets"] else self.preprocessor.source_length,
             cell=c["cell"],
             peephole=c["peephole"],
             units=c["units"],
             embedding_dim=c["embedding_dim"],
             attention=c["attention"],
             attention_units=c["attention_units"],
+            encoder_layers=c["encoder_layers"],
+            dropout=c["dropout"],
             name=self.name,
         )
         return self.compile_model(model)
 
     def compile_model(self, model):
-        """Compiles `model` with Adam (clipped gradients) and the padding-masked loss."""
+        """Compiles `model` with Adam (clipped gradients) and the padding-masked loss (with
+        label smoothing if the config asks for it)."""
+        smoothing = self.config["label_smoothing"]
+        if smoothing:
+            loss = SmoothedSequenceLoss(smoothing)
+        else:
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
         model.compile(
-            optimizer=keras.optimizers.Adam(self.config["learning_rate"], clipnorm=1.0),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+            optimizer=keras.optimizers.Adam(self.config["learning_rate"], clipnorm=1.0), loss=loss
         )
         return model
 
@@ -368,11 +492,26 @@ class Seq2SeqTask(Task):
         return inputs, target_out
 
     def to_dataset(self, examples, training=False):
-        return self.batched(self.arrays(examples), training)
+        boundaries = self.config["length_buckets"]
+        if not boundaries:
+            return self.batched(self.arrays(examples), training)
+        import tensorflow as tf
+
+        arrays = self.arrays(examples)
+        dataset = tf.data.Dataset.from_tensor_slices(arrays)
+        if training:
+            dataset = dataset.shuffle(len(examples), seed=self.config["seed"])
+        size = self.config["batch_size"]
+        dataset = dataset.bucket_by_sequence_length(
+            lambda inputs, _: tf.reduce_sum(tf.cast(inputs["source"] > 0, tf.int32)),
+            list(boundaries),
+            [size] * (len(boundaries) + 1),
+        )
+        return dataset.map(_trim_padding).prefetch(2)
 
     def inference_models(self):
         self._check_trained()
-        return inference_models(self.model)
+        return inference_models(self.model, self.preprocessor.source_length)
 
     def export_metadata(self):
         return {
