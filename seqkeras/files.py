@@ -57,7 +57,7 @@ def remove_stale_temporaries(path):
     """
     path = pathlib.Path(path)
     host = _writer_tag().rsplit("-", 1)[0]
-    removed = []
+    removed: list[pathlib.Path] = []
     if not path.parent.is_dir():
         return removed
     for sibling in path.parent.glob(f".{glob_escape(path.name)}.*-{host}-*-*"):
