@@ -1,14 +1,19 @@
 """Batch-1 latency of exported models: Keras vs LiteRT (per route) vs ONNX Runtime.
 
-Two graphs: a 2-layer 256-unit seqkeras LSTM encoder over 50 steps of 64 features, and the
-matching 1-step decoder (one step in, both layers' states in and out). Each artifact is written
+Three graphs: a 2-layer 256-unit seqkeras LSTM encoder over 50 steps of 64 features, the same
+encoder behind `Masking(0.0)` run on a right-padded input (40 valid steps: ONNX's native nodes
+with `sequence_lens` inside an `If`, against the `Loop` every masked layer used to get), and
+the matching 1-step decoder (one step in, both layers' states in and out). Each artifact is written
 by `seqkeras.export` and run through `seqkeras.runtime` (input checks included), the path a
 deployment takes. Contenders run in turns, round after round; each figure is the median over
 all calls. The FLOP-count lower bound is the graph's matmul FLOPs over the float32 matmul
 throughput measured here with the same number of threads.
 
     python benchmarks/export_latency.py [--rounds 10] [--calls 20] [--threads 1]
+                                        [--graphs encoder,masked,step]
                                         [--write benchmarks/RESULTS.md]
+
+With a subset of --graphs the section written is `export_latency_<graphs>`.
 """
 
 import argparse
@@ -38,10 +43,15 @@ KERAS_CALLS_PER_ROUND = 10
 LITERT_VERSION = importlib.metadata.version("ai-edge-litert")
 
 
-def encoder_model():
+VALID_STEPS = 40  # of the masked encoder's right-padded input
+
+
+def encoder_model(masked=False):
     x = keras.Input((STEPS, FEATURES), name="x")
-    hidden = layers.LSTM(UNITS, return_sequences=True)(x)
-    return keras.Model(x, layers.LSTM(UNITS)(hidden), name="encoder")
+    hidden = keras.layers.Masking(0.0)(x) if masked else x
+    hidden = layers.LSTM(UNITS, return_sequences=True)(hidden)
+    name = "masked_encoder" if masked else "encoder"
+    return keras.Model(x, layers.LSTM(UNITS)(hidden), name=name)
 
 
 def decoder_step_model():
@@ -53,6 +63,14 @@ def decoder_step_model():
     y, h2, c2 = layers.LSTM(UNITS, return_state=True)(y, initial_state=states[2:])
     inputs = {"x": x, **{s.name: s for s in states}}
     return keras.Model(inputs, {"y": y, "h1": h1, "c1": c1, "h2": h2, "c2": c2}, name="step")
+
+
+# --graphs name -> (model builder, steps, whether it is a decoder step)
+GRAPHS = {
+    "encoder": (encoder_model, STEPS, False),
+    "masked": (lambda: encoder_model(masked=True), STEPS, False),
+    "step": (decoder_step_model, 1, True),
+}
 
 
 def lstm_flops(steps):
@@ -72,6 +90,16 @@ def sample(model, batch, rng):
 def artifacts(model, folder, representative, is_step):
     """Exports every variant; returns {label: path}."""
     name = model.name
+    if name == "masked_encoder":
+        return {
+            "LiteRT WHILE": export.to_tflite(model, f"{folder}/{name}_while.tflite"),
+            "ONNX Runtime, Loop": export.to_onnx(
+                model, f"{folder}/{name}_loop.onnx", native_rnn=False
+            ),
+            "ONNX Runtime, native LSTM (If + sequence_lens)": export.to_onnx(
+                model, f"{folder}/{name}_native.onnx"
+            ),
+        }
     paths = {
         "LiteRT WHILE": export.to_tflite(model, f"{folder}/{name}_while.tflite", route="while"),
         "LiteRT unrolled": export.to_tflite(
@@ -118,8 +146,12 @@ def matmul_gflops(threads, n=1024, repeats=20):
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def measure(model, paths, x, rounds, calls, threads):
-    """Median ms per call of each contender, the artifacts' max abs diff and sizes."""
+def measure(model, paths, x, rounds, calls, threads, models=None):
+    """Median ms per call of each contender, the artifacts' max abs diff and sizes.
+
+    `models`: label -> the Keras model an artifact was exported from, where it is not `model`.
+    """
+    models = models or {}
     contenders = {
         "Keras `model(x)`": lambda: model(x),
         "Keras `predict`": lambda: model.predict(x, verbose=0),
@@ -127,7 +159,7 @@ def measure(model, paths, x, rounds, calls, threads):
     loaded = {label: runtime.load_artifact(path, threads) for label, path in paths.items()}
     contenders.update({label: (lambda m=m: m.predict(x)) for label, m in loaded.items()})
     diffs = {
-        label: max(export.verify(model, path, x).max_abs_diff.values())
+        label: max(export.verify(models.get(label, model), path, x).max_abs_diff.values())
         for label, path in paths.items()
     }
     for run in contenders.values():
@@ -172,6 +204,8 @@ def table(name, flops, weight_bytes, peak, medians, counts, diffs, sizes):
     quantized = [(medians[label], label) for label, diff in diffs.items() if diff > 1e-4]
     lines.append("")
     for kind, candidates in (("float32", exact), ("quantized", quantized)):
+        if not candidates:
+            continue
         ms, label = min(candidates)
         lines.append(
             f"Fastest {kind} export: {label}, {ms:.3f} ms = {ratio(ms / bound)} the FLOP-count "
@@ -193,7 +227,9 @@ def report(results, peak, threads, rounds, calls, command):
         f"({calls} calls per round per export, {KERAS_CALLS_PER_ROUND} for Keras). Max abs "
         "diff: against Keras on one random input (int8 rows are quantized, not exact). "
         f"Lower bound: matmul FLOPs / {peak:.0f} GFLOP/s, ONNX Runtime's float32 MatMul "
-        f"(1024²) measured with {threads} thread(s).",
+        f"(1024²) measured with {threads} thread(s). The machine was shared with other "
+        f"agents' jobs (1-minute load average {os.getloadavg()[0]:.0f} on {os.cpu_count()} "
+        "cores at the end): compare within a table.",
         "",
     ]
     for name, result in results.items():
@@ -206,26 +242,38 @@ def main():
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--calls", type=int, default=20, help="calls per round per export")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--graphs", default="encoder,masked,step")
     parser.add_argument("--write", metavar="RESULTS_MD", help="update this file's section")
     args = parser.parse_args()
+    graphs = args.graphs.split(",")
+    if not set(graphs) <= set(GRAPHS):
+        parser.error(f"--graphs takes names of {sorted(GRAPHS)}")
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     peak = matmul_gflops(args.threads)
     results = {}
     with tempfile.TemporaryDirectory() as folder:
-        for model, steps, is_step in (
-            (encoder_model(), STEPS, False),
-            (decoder_step_model(), 1, True),
-        ):
+        for graph in graphs:
+            make_model, steps, is_step = GRAPHS[graph]
+            model = make_model()
             paths = artifacts(model, folder, sample(model, 100, rng), is_step)
-            measured = measure(
-                model, paths, sample(model, 1, rng), args.rounds, args.calls, args.threads
-            )
-            title = (
-                f"2-layer {UNITS}-unit LSTM encoder, {STEPS} steps × {FEATURES} features"
-                if not is_step
-                else f"1-step decoder (2 layers × {UNITS} units, states in and out)"
-            )
+            x = sample(model, 1, rng)
+            twins = {}
+            if graph == "masked":
+                x[:, VALID_STEPS:] = 0.0  # right padding
+                twin = encoder_model()  # the same weights without Masking, over all 50 steps
+                twin.set_weights(model.get_weights())
+                label = "ONNX Runtime, native LSTM, same weights without Masking"
+                paths[label] = export.to_onnx(twin, f"{folder}/twin.onnx")
+                twins[label] = twin
+            measured = measure(model, paths, x, args.rounds, args.calls, args.threads, twins)
+            title = {
+                "encoder": f"2-layer {UNITS}-unit LSTM encoder, {STEPS} steps × {FEATURES} "
+                "features",
+                "masked": f"The same encoder behind Masking(0.0), {VALID_STEPS} valid steps then "
+                "right padding",
+                "step": f"1-step decoder (2 layers × {UNITS} units, states in and out)",
+            }[graph]
             weight_bytes = sum(w.numpy().nbytes for w in model.weights)
             results[title] = (lstm_flops(steps), weight_bytes, peak, *measured)
     section = report(
@@ -233,7 +281,8 @@ def main():
     )
     print(section)
     if args.write:
-        write_section(args.write, "export_latency", section)
+        suffix = "" if graphs == list(GRAPHS) else "_" + "_".join(graphs)
+        write_section(args.write, "export_latency" + suffix, section)
 
 
 if __name__ == "__main__":

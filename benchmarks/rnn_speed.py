@@ -6,6 +6,11 @@ Train step (forward, backward and Adam update in one `tf.function`, batch 64, 50
 round after round, and each figure is the median over the rounds, so a machine that gets busier
 during the run slows all of them alike.
 
+Levers tried on the seqkeras LSTM (rows "lever: ..."), kept in the table whether they win or
+lose: the whole train step under XLA (`jit_compile=True`), one matmul per step on [x<t>, a<t-1>]
+against the stacked [W; U], and bfloat16 matmuls (`dtype="mixed_bfloat16"`, with the forward
+output's max abs difference from float32 as its accuracy cost).
+
     python benchmarks/rnn_speed.py [--rounds 5] [--steps 20] [--write benchmarks/RESULTS.md]
 """
 
@@ -21,12 +26,30 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 from results_file import write_section
 from tqdm import tqdm
 
 from seqkeras import layers
+from seqkeras.layers.recurrent import RecurrentLayer
 
 BATCH, TIME, FEATURES, UNITS = 64, 50, 64, 256
+
+
+class StackedMatmulLSTMCell(layers.LSTMCell):
+    """Lever: one matmul per step, [x<t>, a<t-1>] · [W; U], instead of x<t>·W + a<t-1>·U."""
+
+    def make_step(self, first_state, training=False):
+        stacked = ops.concatenate([self.kernel, self.recurrent_kernel], axis=0)
+
+        def step(inputs, states):
+            z = ops.matmul(ops.concatenate([inputs, states[0]], axis=-1), stacked) + self.bias
+            z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
+            c = ops.sigmoid(z_f) * states[1] + ops.sigmoid(z_i) * ops.tanh(z_c)
+            a = ops.sigmoid(z_o) * ops.tanh(c)
+            return a, [a, c]
+
+        return step
 
 
 CONTENDERS = {
@@ -41,23 +64,34 @@ CONTENDERS = {
     # Ablation: the same cell stepped by keras.layers.RNN reads (and splits) its weights at
     # every step instead of once per sequence.
     "keras.layers.RNN(seqkeras GRUCell)": lambda: keras.layers.RNN(layers.GRUCell(UNITS)),
+    "keras.layers.GRU() (reset_after=True)": lambda: keras.layers.GRU(UNITS),
+    "lever: seqkeras LSTM, one matmul on [x, a]": lambda: RecurrentLayer(
+        StackedMatmulLSTMCell(UNITS)
+    ),
+    "lever: seqkeras LSTM, mixed_bfloat16": lambda: layers.LSTM(UNITS, dtype="mixed_bfloat16"),
 }
+# Contenders whose whole train step is compiled by XLA.
+JIT_CONTENDERS = {"lever: seqkeras LSTM, XLA train step": "seqkeras LSTM"}
 RATIOS = [
     ("seqkeras LSTM", "keras.layers.LSTM"),
     ("seqkeras GRU", "keras.layers.GRU(reset_after=False)"),
     ("seqkeras LSTM(peephole=True)", "seqkeras LSTM"),
     ("seqkeras SimpleRNN", "keras.layers.SimpleRNN"),
     ("seqkeras GRU", "keras.layers.RNN(seqkeras GRUCell)"),
+    ("seqkeras GRU", "keras.layers.GRU() (reset_after=True)"),
+    ("lever: seqkeras LSTM, XLA train step", "seqkeras LSTM"),
+    ("lever: seqkeras LSTM, one matmul on [x, a]", "seqkeras LSTM"),
+    ("lever: seqkeras LSTM, mixed_bfloat16", "seqkeras LSTM"),
 ]
 
 
-def build(make_layer):
+def build(make_layer, jit_compile=False):
     inputs = keras.Input((TIME, FEATURES))
     model = keras.Model(inputs, keras.layers.Dense(1)(make_layer()(inputs)))
     optimizer = keras.optimizers.Adam()
     optimizer.build(model.trainable_weights)
 
-    @tf.function
+    @tf.function(jit_compile=jit_compile)
     def train_step(x, y):
         with tf.GradientTape() as tape:
             loss = tf.reduce_mean(tf.square(model(x, training=True) - y))
@@ -113,8 +147,16 @@ def run(rounds, steps):
     ]
     x1 = batches[0][0][:1].numpy()
     models = {name: build(make) for name, make in CONTENDERS.items()}
-    for model, train_step in tqdm(models.values(), desc="warm-up", leave=False):
-        train_step_ms(train_step, batches[:2])
+    for name, base in JIT_CONTENDERS.items():
+        models[name] = build(CONTENDERS[base], jit_compile=True)
+    failed = {}
+    for name, (model, train_step) in tqdm(list(models.items()), desc="warm-up", leave=False):
+        try:
+            train_step_ms(train_step, batches[:2])
+        except (tf.errors.OpError, ValueError) as error:  # a lever XLA cannot compile
+            failed[name] = str(error).strip().splitlines()[0][:120]
+            del models[name]
+            continue
         model.predict_on_batch(x1)
     train = {name: [] for name in models}
     train_cpu = {name: [] for name in models}
@@ -125,13 +167,27 @@ def run(rounds, steps):
             train[name].append(wall)
             train_cpu[name].append(cpu)
             forward[name].append(forward_ms(model, x1))
-    return tuple(
+    medians = tuple(
         {name: statistics.median(t) for name, t in measured.items()}
         for measured in (train, train_cpu, forward)
     )
+    return (*medians, failed, bfloat16_error(x1))
 
 
-def report(train, train_cpu, forward, peak, rounds, steps, command):
+def bfloat16_error(x1):
+    """Max abs difference of a mixed_bfloat16 seqkeras LSTM's output from float32's, same
+    weights, on one input sequence (outputs are in (-1, 1))."""
+    float32, bfloat16 = layers.LSTM(UNITS), layers.LSTM(UNITS, dtype="mixed_bfloat16")
+    float32.build(x1.shape)
+    bfloat16.build(x1.shape)
+    bfloat16.set_weights(float32.get_weights())
+    difference = ops.convert_to_numpy(float32(x1)) - ops.convert_to_numpy(
+        ops.cast(bfloat16(x1), "float32")
+    )
+    return float(np.abs(difference).max())
+
+
+def report(train, train_cpu, forward, failed, bfloat16_diff, peak, rounds, steps, command):
     lstm_gflops = lstm_train_step_gflop() / (train["seqkeras LSTM"] / 1000)
     lines = [
         "## Recurrent layers: seqkeras vs keras.layers (issue 2)",
@@ -157,7 +213,15 @@ def report(train, train_cpu, forward, peak, rounds, steps, command):
             f"| {other} / {name} | {train[other] / train[name]:.2f}x | "
             f"{train_cpu[other] / train_cpu[name]:.2f}x | {forward[other] / forward[name]:.2f}x |"
             for name, other in RATIOS
+            if name in train and other in train
         ),
+        "",
+        *(f"- {name}: failed ({reason})." for name, reason in failed.items()),
+        f"- mixed_bfloat16 accuracy cost: max abs difference {bfloat16_diff:.2g} from the "
+        "float32 output (same weights, one 50-step sequence; outputs in (-1, 1)).",
+        "- The machine was shared with other agents' jobs during the run (1-minute load "
+        f"average {os.getloadavg()[0]:.0f} on {os.cpu_count()} cores at the end): compare "
+        "ratios within this table, CPU-time ones first, not absolute times across runs.",
         "",
         f"Measured float32 matmul throughput (2048², median of 10): {peak:.0f} GFLOP/s. "
         f"The seqkeras LSTM train step does {lstm_train_step_gflop():.2f} GFLOP of matmuls, "
@@ -172,9 +236,19 @@ def main():
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--write", metavar="RESULTS_MD", help="update this file's section")
     args = parser.parse_args()
-    train, train_cpu, forward = run(args.rounds, args.steps)
+    train, train_cpu, forward, failed, bfloat16_diff = run(args.rounds, args.steps)
     command = "python " + " ".join(sys.argv)
-    section = report(train, train_cpu, forward, matmul_gflops(), args.rounds, args.steps, command)
+    section = report(
+        train,
+        train_cpu,
+        forward,
+        failed,
+        bfloat16_diff,
+        matmul_gflops(),
+        args.rounds,
+        args.steps,
+        command,
+    )
     print(section)
     if args.write:
         write_section(args.write, "rnn_speed", section)

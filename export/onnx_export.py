@@ -2,28 +2,29 @@
 
 tf2onnx turns a Keras 3 `LSTM` into a native `LSTM` node but every other recurrent layer (GRU,
 SimpleRNN, the seqkeras cells) into a generic `Loop`. Here each recurrent layer whose math an
-ONNX operator computes (see `recurrence.describe`) is traced as a placeholder op carrying the
-layer's inputs and initial states; after conversion the placeholder is replaced by the native
-node plus the transposes around it. Masked layers keep their loop: ONNX's `sequence_lens`
-describes right-padding only, a Keras mask may skip any step.
+ONNX operator computes (see `recurrence.describe`) becomes the native node
+(`onnx_recurrent.NativeLoops`); a masked layer runs natively with `sequence_lens` on
+right-padded rows and keeps its `Loop` for any other mask (chosen at run time, in the graph);
+an unmasked `Bidirectional` becomes one bidirectional node.
 """
 
 import contextlib
 import logging
 import pathlib
-import re
 
+import keras
 import numpy as np
 import onnx
-import tensorflow as tf
 import tf2onnx
-from onnx import helper, numpy_helper
+from onnx import helper
 
 from seqkeras.errors import ExportError
 from seqkeras.files import atomic_write_bytes
 
+from .onnx_recurrent import NativeLoops
 from .recurrence import describe
 from .trace import (
+    all_layers,
     check_model,
     replaced_loops,
     serving_function,
@@ -35,12 +36,6 @@ from .verify import DEFAULT_ATOL, check_artifact
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Squeeze/Unsqueeze take their axes as inputs from opset 13 on
 MAX_OPSET = max(tf2onnx.constants.OPSET_TO_IR_VERSION)
-
-_PLACEHOLDER_OP = "PyFuncStateless"
-_TOKEN = re.compile(r"seqkeras_rnn_\d+")
-_ONNX_ACTIVATIONS = {"tanh": "Tanh", "sigmoid": "Sigmoid", "relu": "Relu"}
-# Keras's LSTM gate blocks are i, f, c, o; ONNX's are i, o, f, c (GRU: z, r, h in both).
-_ONNX_GATE_ORDER = {"LSTM": [0, 3, 1, 2], "GRU": [0, 1, 2], "RNN": [0]}
 
 
 @contextlib.contextmanager
@@ -69,8 +64,10 @@ def to_onnx(
     """Exports a Keras model to an ONNX file that runs in onnxruntime with any batch size.
 
     Recurrent layers become ONNX `LSTM` (peepholes included), `GRU` (`linear_before_reset`
-    0 or 1) or `RNN` nodes where the operator computes the same function; the others (minimal
-    GRU, masked layers, unusual activations) become a `Loop`.
+    0 or 1; the minimal GRU with its reset gate held at 1) or `RNN` nodes where the operator
+    computes the same function; the others (unusual activations) become a `Loop`. A masked
+    layer gets an `If`: the native node with `sequence_lens` when every row is right-padded
+    (valid steps first, at least one), its `Loop` for any other mask.
 
     Args:
         model: a Keras Functional or Sequential model.
@@ -108,53 +105,27 @@ def to_onnx(
             f"to_onnx: model {model.name!r} has inputs and outputs both named {shared}; ONNX "
             "tensor names are unique in a graph. Rename the outputs (e.g. 'h' -> 'next_h')."
         )
-    placeholders = {}
-    shapes = {}
-
-    def make_loop(layer, original):
-        recurrence = describe(layer) if native_rnn else None
-        if recurrence is None:
-            return original
-
-        def inner_loop(sequences, initial_state, mask, training=False):
-            if isinstance(mask, (list, tuple)):
-                mask = mask[0]
-            if mask is not None:
-                return original(sequences, initial_state, mask, training=training)
-            token = f"seqkeras_rnn_{len(placeholders)}"
-            placeholders[token] = recurrence
-            results = tf.numpy_function(
-                _never_called,
-                [sequences, *initial_state],
-                [sequences.dtype] * (2 + len(initial_state)),
-                stateful=False,
-                name=token,
-            )
-            batch, steps = sequences.shape[0], sequences.shape[1]
-            results[1].set_shape((batch, steps, recurrence.units))
-            for tensor in (results[0], *results[2:]):
-                tensor.set_shape((batch, recurrence.units))
-            # tf2onnx cannot infer what the placeholder returns: it is told.
-            shapes.update({t.name: list(t.shape) for t in results})
-            return results[0], results[1], list(results[2:])
-
-        return inner_loop
-
+    halves = {}
+    for layer in all_layers(model):
+        if isinstance(layer, keras.layers.Bidirectional):
+            halves[id(layer.forward_layer)] = (id(layer), False)
+            halves[id(layer.backward_layer)] = (id(layer), True)
+    loops = NativeLoops(describe if native_rnn else lambda layer: None, halves)
     function = serving_function(model, inputs, outputs)
-    with replaced_loops(model, make_loop, unroll=False), quiet_tf2onnx():
+    with replaced_loops(model, loops.make_loop, unroll=False), quiet_tf2onnx():
         function.get_concrete_function()
         try:
             proto, _ = tf2onnx.convert.from_function(
                 function,
                 input_signature=function.input_signature,
                 opset=opset,
-                shape_override=shapes,
+                shape_override=loops.shapes,
             )
         except (ValueError, TypeError, NotImplementedError, KeyError) as error:
             raise ExportError(
                 f"to_onnx: tf2onnx could not convert model {model.name!r}: {error}"
             ) from None
-    _replace_placeholders(proto, placeholders)
+    loops.replace(proto.graph)
     _name_outputs(proto, function, outputs)
     _check_operators(proto, model)
     try:
@@ -167,109 +138,6 @@ def to_onnx(
     if verify:
         check_artifact(model, content, ".onnx", "to_onnx", inputs=verify_inputs, atol=atol)
     return atomic_write_bytes(pathlib.Path(path), content)
-
-
-def _never_called(*args):
-    raise AssertionError("seqkeras export placeholder: replaced in the ONNX graph, never run")
-
-
-def onnx_weights(recurrence):
-    """W, R, B (and P for a peephole LSTM) in ONNX's layout, one direction."""
-    order = _ONNX_GATE_ORDER[recurrence.kind]
-
-    def reorder(array):
-        blocks = np.split(array, len(order), axis=-1)
-        return np.concatenate([blocks[i] for i in order], axis=-1)
-
-    weights = {
-        "W": reorder(recurrence.kernel).T[None],
-        "R": reorder(recurrence.recurrent_kernel).T[None],
-        "B": np.concatenate([reorder(recurrence.bias), reorder(recurrence.recurrent_bias)])[None],
-    }
-    if recurrence.peephole is not None:
-        p_i, p_f, p_o = recurrence.peephole
-        weights["P"] = np.concatenate([p_i, p_o, p_f])[None]
-    return {name: np.ascontiguousarray(w, dtype="float32") for name, w in weights.items()}
-
-
-def _native_nodes(prefix, recurrence, node):
-    """Nodes and initializers computing a placeholder's outputs with one native RNN node."""
-    sequences, *states = node.input
-    last, all_outputs, *final_states = node.output
-    initializers = []
-
-    def const(name, array):
-        initializers.append(numpy_helper.from_array(np.asarray(array), f"{prefix}/{name}"))
-        return f"{prefix}/{name}"
-
-    def tensor(name):
-        return f"{prefix}/{name}"
-
-    nodes = [helper.make_node("Transpose", [sequences], [tensor("time_major")], perm=[1, 0, 2])]
-    time_major = tensor("time_major")
-    if recurrence.go_backwards:
-        nodes.append(
-            helper.make_node(
-                "Slice",
-                [
-                    time_major,
-                    const("reverse_starts", np.array([-1], "int64")),
-                    const("reverse_ends", np.array([np.iinfo("int64").min], "int64")),
-                    const("reverse_axes", np.array([0], "int64")),
-                    const("reverse_steps", np.array([-1], "int64")),
-                ],
-                [tensor("reversed")],
-            )
-        )
-        time_major = tensor("reversed")
-    axis_0 = const("axis_0", np.array([0], "int64"))
-    axis_1 = const("axis_1", np.array([1], "int64"))
-    initial = []
-    for i, state in enumerate(states):
-        nodes.append(helper.make_node("Unsqueeze", [state, axis_0], [tensor(f"initial_{i}")]))
-        initial.append(tensor(f"initial_{i}"))
-    weights = onnx_weights(recurrence)
-    operands = [time_major, const("W", weights["W"]), const("R", weights["R"])]
-    operands += [const("B", weights["B"]), "", *initial]
-    activations = [_ONNX_ACTIVATIONS[recurrence.activation]]
-    attributes = {"hidden_size": recurrence.units}
-    if recurrence.kind == "LSTM":
-        activations = [_ONNX_ACTIVATIONS[recurrence.gate_activation], *activations * 2]
-        if "P" in weights:
-            operands.append(const("P", weights["P"]))
-    elif recurrence.kind == "GRU":
-        activations = [_ONNX_ACTIVATIONS[recurrence.gate_activation], *activations]
-        attributes["linear_before_reset"] = int(recurrence.reset_after)
-    attributes["activations"] = activations
-    native_outputs = [tensor("Y"), tensor("Y_h")] + ([tensor("Y_c")] if len(states) == 2 else [])
-    nodes.append(
-        helper.make_node(recurrence.kind, operands, native_outputs, name=prefix, **attributes)
-    )
-    nodes += [
-        helper.make_node("Squeeze", [tensor("Y"), axis_1], [tensor("Y_squeezed")]),
-        helper.make_node("Transpose", [tensor("Y_squeezed")], [all_outputs], perm=[1, 0, 2]),
-        helper.make_node("Squeeze", [tensor("Y_h"), axis_0], [last]),
-        helper.make_node("Identity", [last], [final_states[0]]),
-    ]
-    if len(states) == 2:
-        nodes.append(helper.make_node("Squeeze", [tensor("Y_c"), axis_0], [final_states[1]]))
-    return nodes, initializers
-
-
-def _replace_placeholders(proto, placeholders):
-    graph = proto.graph
-    nodes = []
-    for node in graph.node:
-        match = _TOKEN.search(node.name) if node.op_type == _PLACEHOLDER_OP else None
-        if match is None or match.group() not in placeholders:
-            nodes.append(node)
-            continue
-        prefix = node.name
-        new_nodes, initializers = _native_nodes(prefix, placeholders[match.group()], node)
-        nodes.extend(new_nodes)
-        graph.initializer.extend(initializers)
-    del graph.node[:]
-    graph.node.extend(nodes)
 
 
 def _name_outputs(proto, function, outputs):
@@ -311,9 +179,17 @@ def _check_operators(proto, model):
 
 
 def onnx_operators(path):
-    """Count of each operator type in an ONNX file's main graph, e.g. {"LSTM": 2, ...}."""
+    """Count of each operator type in an ONNX file, subgraphs (`If` branches, `Loop` bodies)
+    included, e.g. {"LSTM": 2, ...}."""
     proto = onnx.load(str(path), load_external_data=False)
     counts = {}
-    for node in proto.graph.node:
-        counts[node.op_type] = counts.get(node.op_type, 0) + 1
+
+    def count(graph):
+        for node in graph.node:
+            counts[node.op_type] = counts.get(node.op_type, 0) + 1
+            for attribute in node.attribute:
+                if attribute.type == onnx.AttributeProto.GRAPH:
+                    count(attribute.g)
+
+    count(proto.graph)
     return counts

@@ -4,8 +4,9 @@ TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM and ONNX's LSTM / GRU / RNN operators comp
 classic cells from plain weight matrices. `describe` reads a Keras or seqkeras recurrent layer
 into a `Recurrence` with the weights in the layout of `keras.layers` (gate blocks LSTM i, f, c,
 o; GRU z, r, h with c<t> = z * c<t-1> + (1 - z) * c~<t>), or returns None when no such
-operator computes the layer (the minimal GRU, activations the operators lack, a seqkeras GRU
-whose gates are not sigmoids, a dtype other than float32, a custom cell).
+operator computes the layer (activations the operators lack, a seqkeras GRU whose gates are not
+sigmoids, a dtype other than float32, a custom cell). The minimal GRU is described as a full
+GRU whose reset gate is held at 1.
 """
 
 import dataclasses
@@ -15,6 +16,7 @@ import numpy as np
 
 from seqkeras import layers as seqkeras_layers
 
+OPEN_GATE_BIAS = 100.0  # sigmoid(100) rounds to 1.0 in float32 and in float64
 _ACTIVATIONS = {
     keras.activations.tanh: "tanh",
     keras.activations.sigmoid: "sigmoid",
@@ -55,6 +57,17 @@ class Recurrence:
     go_backwards: bool
 
 
+def _open_reset_gate(units, kernel, recurrent_kernel, bias):
+    """A minimal GRU's weights (blocks u, c) as a full GRU's (u, r, c) whose reset gate is 1:
+    zero weights and a bias where the sigmoid is 1.0 exactly, in float32 and float64."""
+
+    def with_gate(weights, value):
+        gate = np.full((*weights.shape[:-1], units), value, weights.dtype)
+        return np.concatenate([weights[..., :units], gate, weights[..., units:]], axis=-1)
+
+    return with_gate(kernel, 0.0), with_gate(recurrent_kernel, 0.0), with_gate(bias, OPEN_GATE_BIAS)
+
+
 def describe(layer):
     """The `Recurrence` of a `keras.layers.RNN` layer, or None if no fused operator fits it."""
     cell = getattr(layer, "cell", None)
@@ -81,7 +94,7 @@ def describe(layer):
         reset_after = cell.reset_after
         if reset_after and cell.bias is not None:
             bias, recurrent_bias = bias[0], bias[1]
-    elif isinstance(cell, seqkeras_layers.GRUCell) and not cell.minimal:
+    elif isinstance(cell, seqkeras_layers.GRUCell):
         # seqkeras's update gate Γu is the operators' 1 - z, and 1 - σ(v) = σ(-v) holds for
         # the sigmoid only: with another gate activation no weight change gives z.
         if gate_activation != "sigmoid":
@@ -89,6 +102,9 @@ def describe(layer):
         kind = "GRU"
         for weights in (kernel, recurrent_kernel, bias):
             weights[..., :units] *= -1.0
+        if cell.minimal:
+            kernel, recurrent_kernel, bias = _open_reset_gate(units, kernel, recurrent_kernel, bias)
+            recurrent_bias = np.zeros_like(bias)
     elif isinstance(cell, (keras.layers.SimpleRNNCell, seqkeras_layers.SimpleRNNCell)):
         kind = "RNN"
         gate_activation = None

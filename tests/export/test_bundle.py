@@ -43,7 +43,7 @@ def test_bundle_holds_every_graph_in_every_format_and_a_manifest(task_bundle):
         assert len(artifact["sha256"]) == 64 and artifact["bytes"] > 0
         assert max(artifact["verification"]["max_abs_diff"].values()) <= 1e-4
     assert set(encoder_graph["artifacts"]["tflite"]["layer_routes"].values()) == {"while"}
-    assert encoder_graph["artifacts"]["onnx"]["operators"]["Loop"] == 3
+    assert encoder_graph["artifacts"]["onnx"]["operators"]["If"] == 3
 
 
 @pytest.mark.parametrize("backend", ["onnx", "tflite"])
