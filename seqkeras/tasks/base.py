@@ -375,7 +375,8 @@ class Task:
         Args:
             bundle_dir: the bundle folder (replaced if it exists).
             formats: `"tflite"` and/or `"onnx"`.
-            verify: check every artifact against Keras on `export_verify_inputs()`.
+            verify: check every artifact against Keras on generated inputs and on
+                `export_verify_inputs()`, and refuse to write one that differs (False skips).
             **options: more keyword arguments of `seqkeras.export.bundle` (tflite_options...).
 
         Returns:
@@ -390,6 +391,7 @@ class Task:
             formats=formats,
             task=self.name,
             metadata=self.export_metadata(),
+            verify=verify,
             verify_inputs=self.export_verify_inputs() if verify else None,
             overwrite=True,
             **options,
