@@ -111,6 +111,7 @@ def place_labels(ax, points, labels, fontsize=9):
 
 def _text_box(annotation, renderer):
     """The screen box of an annotation's text alone (without its leader line)."""
+    annotation.update_positions(renderer)  # places the text relative to its point
     text_class = require("matplotlib.text", "keras", "place_labels").Text
     return text_class.get_window_extent(annotation, renderer)
 
