@@ -11,6 +11,9 @@ the symbol and the Keras version, instead of deep inside a layer.
   go_backwards, unroll, zero outputs).
 - `get_keras_mask`: the Keras mask attached to a tensor (`None` if it has none).
 - `reduce_weighted_values`: how Keras losses apply sample weights and the reduction.
+- `build_for_training(model, data_batch)`: creates the optimizer's and compiled metrics'
+  variables, as `model.fit` does before its first step (`Model._symbolic_build`); the strategy
+  loop of `seqkeras.training` calls it inside `strategy.scope()`.
 """
 
 from __future__ import annotations
@@ -63,3 +66,14 @@ if not callable(getattr(backend, "rnn", None)):
     )
 get_keras_mask = private_symbol("get_keras_mask")
 reduce_weighted_values = private_symbol("reduce_weighted_values")
+
+
+if not callable(getattr(keras.Model, "_symbolic_build", None)):
+    raise SeqKerasError(
+        f"seqkeras needs keras.Model._symbolic_build, which Keras {keras.__version__} lacks."
+    )
+
+
+def build_for_training(model: Any, data_batch: Any) -> None:
+    """Builds `model`'s optimizer and compiled-metric variables for batches like `data_batch`."""
+    model._symbolic_build(data_batch=data_batch)

@@ -69,3 +69,11 @@ def test_reduce_weighted_values_is_keras_losses_reduction():
     assert float(reduced) == pytest.approx((1.0 + 3.0) / 4)
     total = compat.reduce_weighted_values(losses, reduction="sum", dtype="float32")
     assert float(total) == pytest.approx(10.0)
+
+
+def test_build_for_training_creates_the_optimizer_variables():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    assert not model.optimizer.built
+    compat.build_for_training(model, (np.zeros((4, 3), "float32"), np.zeros((4, 2), "float32")))
+    assert model.optimizer.built

@@ -12,6 +12,7 @@ logged loss and metrics are the replicas' sums read in cross-replica context.
 
 import keras
 
+from seqkeras import compat
 from seqkeras.errors import SeqKerasError
 
 
@@ -29,7 +30,7 @@ def distribute(strategy, dataset):
 def build(model, strategy, element_spec):
     """Creates the optimizer's and compiled metrics' variables under `strategy.scope()`."""
     with strategy.scope():
-        model._symbolic_build(data_batch=element_spec)  # what model.fit does before training
+        compat.build_for_training(model, element_spec)
 
 
 def _step_function(model, strategy, step):
