@@ -2,11 +2,13 @@
 
     seqkeras --version
     seqkeras [-v] demo [--smoke] [--epochs N] [--out DIR]
-    seqkeras train TASK [--smoke] [--epochs N] --out DIR
-    seqkeras export DIR [--to tflite,onnx] [--quantize MODE] --out BUNDLE
-    seqkeras predict BUNDLE INPUT... [--backend onnx|tflite] [options of the bundle]
-    seqkeras serve BUNDLE [--host H] [--port P] [--backend onnx|tflite]
-    seqkeras bench BUNDLE [--backend onnx,tflite] [--calls N] [--batch B]
+    seqkeras train TASK [--smoke] [--epochs N] [--strategy default|mirrored|multiworker]
+                   [--resume] [--overwrite] [--backup-every N] --out DIR
+    seqkeras export DIR|MODEL.keras [--to tflite,onnx] [--quantize MODE] --out BUNDLE
+    seqkeras predict BUNDLE INPUT... [--backend onnx|tflite] [--json] [--scores] [options]
+    seqkeras serve BUNDLE [--host H] [--port P] [--backend onnx|tflite] [--workers N]
+                   [--ray --replicas N [--address ADDR]]
+    seqkeras bench BUNDLE [--backend onnx,tflite] [--calls N] [--batch B] [--json]
     seqkeras predict --preset g2p-cmudict WORD... [--no-lookup]
     seqkeras presets [--json]
 

@@ -2,8 +2,9 @@
 
     task_class = seqkeras.tasks.get("char_lm")
     task = task_class()              # config defaults; SEQKERAS_SMOKE=1 shrinks data and epochs
-    task.fit()
-    task.save("runs/char_lm")        # model.keras + preprocessor.json + config.json + history.json
+    task.fit()                       # backup_dir=..., strategy="multiworker", ...
+    task.save("runs/char_lm")        # model.keras, preprocessor.json, config.json, history.json,
+                                     # then manifest.json (SHA-256 of each, checked by Task.load)
     task.export("runs/char_lm/bundle")
 
 Importing this package is cheap (no TensorFlow): a task's module loads on `get(name)`.
