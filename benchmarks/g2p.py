@@ -69,6 +69,7 @@ def main(argv=None):
     words, references = map(list, zip(*group_references(splits["test"])))
 
     from seqkeras import runtime
+    from seqkeras.runtime.presets import predict_in_chunks
 
     systems = {}
     cache = out / "seqkeras_systems.json"
@@ -88,7 +89,7 @@ def main(argv=None):
             break
         bundle = runtime.load(path, backend=backend)
         start = time.perf_counter()
-        predictions = bundle.predict(words)
+        predictions = predict_in_chunks(bundle, words)
         seconds = time.perf_counter() - start
         systems[label] = _system(
             references,
@@ -177,14 +178,14 @@ def _write_preset(task, preset_dir, scores, test_pairs):
     """preset.json: the test-split quality just measured and the 500-word greedy sample WER
     that tests/runtime/test_presets.py checks."""
     from seqkeras import runtime
-    from seqkeras.runtime.presets import write_manifest
+    from seqkeras.runtime.presets import predict_in_chunks, write_manifest
     from seqkeras.tasks.g2p import error_rates
     from seqkeras.tasks.seq2seq import group_references
 
     sample = group_references(test_pairs)[:500]
     bundle = runtime.load(preset_dir, backend="tflite")
     sample_words = [word for word, _ in sample]
-    greedy = bundle.predict(sample_words, beam_width=1)
+    greedy = predict_in_chunks(bundle, sample_words, beam_width=1)
     sample_scores = error_rates([refs for _, refs in sample], greedy)
     c = task.config
     write_manifest(

@@ -108,8 +108,11 @@ def run(args):
     if chief:
         task.save(out)
         shutil.rmtree(out / "backup", ignore_errors=True)
-    final = {name: round(values[-1], 4) for name, values in task.history.items() if values}
-    print(json.dumps(final))
+    if strategy is None:
+        results = task.evaluate()
+    else:  # evaluating a model whose variables the cluster mirrors would wait for every worker
+        results = {name: values[-1] for name, values in task.history.items() if values}
+    print(json.dumps({name: round(value, 4) for name, value in results.items()}))
     if chief:
         print(f"Saved {out}: " + ", ".join(FILES))
     return 0

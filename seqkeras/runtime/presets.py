@@ -173,7 +173,8 @@ class G2PPreset:
         unknown = list(dict.fromkeys(w for w in normalized if w not in dictionary))
         predicted = {}
         if unknown:
-            predicted = dict(zip(unknown, self.bundle.predict(unknown, beam_width=beam_width)))
+            outputs = predict_in_chunks(self.bundle, unknown, beam_width=beam_width)
+            predicted = dict(zip(unknown, outputs))
         results = [dictionary.get(w) or [predicted[w]] for w in normalized]
         return results if variants else [found[0] for found in results]
 
@@ -185,6 +186,16 @@ class G2PPreset:
 
     def __repr__(self):
         return f"<seqkeras.runtime.G2PPreset {self.name!r} ({self.bundle.backend})>"
+
+
+def predict_in_chunks(bundle, inputs, **options):
+    """`bundle.predict` over any number of inputs, at most `bundle.limits["inputs"]` per call."""
+    size = bundle.limits["inputs"]
+    return [
+        output
+        for start in range(0, len(inputs), size)
+        for output in bundle.predict(inputs[start : start + size], **options)
+    ]
 
 
 def write_manifest(folder, fields):

@@ -124,4 +124,4 @@ def test_cli_image_errors_are_one_clear_line(images, bundle_path, tmp_path, caps
         assert "Traceback" not in error and error.count("\n") == 1
     scene = save_png(images[0], tmp_path / "scene.png")
     assert cli.main(["predict", str(bundle_path), str(scene), "--beam-width", "0"]) == 2
-    assert "beam_width must be an integer >= 1" in capsys.readouterr().err
+    assert "option `beam_width` must be between 1 and" in capsys.readouterr().err
