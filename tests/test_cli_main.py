@@ -55,7 +55,7 @@ def test_tflite_predict_prints_no_native_log_lines(bundle):
     result = seqkeras_command("predict", path, x, "--backend", "tflite")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert '"output"' in result.stdout
+    assert '"outputs"' in result.stdout
 
 
 @pytest.mark.parametrize("where", ["before", "after"])

@@ -35,17 +35,10 @@ from collections.abc import Sequence
 import seqkeras
 from seqkeras.cli import bench, demo, export, predict, presets, serve, train
 from seqkeras.cli.logs import QuietStderr, quiet_environment
+from seqkeras.cli.parsing import USAGE_ERROR, ArgumentParser
 from seqkeras.errors import SeqKerasError
 
 COMMANDS = (demo, train, export, predict, presets, serve, bench)
-USAGE_ERROR = 2
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """An argparse parser whose errors are one line (`PROG: error: ...`) and exit status 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> ArgumentParser:

@@ -15,22 +15,8 @@ Output: one JSON document `{"outputs": [...]}`; with `--json`, one JSON document
 import argparse
 import json
 
+from seqkeras.cli.parsing import IntermixedParser
 from seqkeras.errors import SeqKerasError
-
-
-class IntermixedParser(argparse.ArgumentParser):
-    """An argument parser that lets options and positional arguments come in any order."""
-
-    _parsing = False
-
-    def parse_known_args(self, args=None, namespace=None):
-        if self._parsing:  # parse_known_intermixed_args calls back in here
-            return super().parse_known_args(args, namespace)
-        self._parsing = True
-        try:
-            return self.parse_known_intermixed_args(args, namespace)
-        finally:
-            self._parsing = False
 
 
 def declared_options():
