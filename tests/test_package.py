@@ -81,7 +81,7 @@ def test_export_and_predict_commands(model_dir, tmp_path, capsys):
     np.save(tmp_path / "x.npy", x)
     capsys.readouterr()
     assert cli.main(["predict", str(bundle), str(tmp_path / "x.npy")]) == 0
-    predicted = np.array(json.loads(capsys.readouterr().out)["output"])
+    predicted = np.array(json.loads(capsys.readouterr().out)["outputs"])
     expected = load_model(model_dir / "model.keras").predict(x, verbose=0)
     np.testing.assert_allclose(predicted, expected, atol=1e-5)
 
