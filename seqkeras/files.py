@@ -9,6 +9,7 @@ Pure Python (the TF-free runtime uses it too).
 """
 
 import contextlib
+import hashlib
 import os
 import pathlib
 import secrets
@@ -16,6 +17,15 @@ import shutil
 import socket
 
 from seqkeras.errors import SeqKerasError
+
+
+def sha256(path):
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def default_cache_dir():

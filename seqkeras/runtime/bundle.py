@@ -24,7 +24,6 @@ Layout of a bundle folder (written by `seqkeras.export.bundle`):
     }
 """
 
-import hashlib
 import json
 import pathlib
 import typing
@@ -32,6 +31,7 @@ import typing
 import numpy as np
 
 from seqkeras.errors import BundleError, SeqKerasError
+from seqkeras.files import sha256
 from seqkeras.runtime.contract import LimitError, rows
 from seqkeras.runtime.engines import ENGINES, MODULES, installed
 from seqkeras.runtime.model import Model
@@ -40,15 +40,6 @@ from seqkeras.runtime.specs import TensorSpec
 MANIFEST = "bundle.json"
 FORMAT = "seqkeras.bundle"
 FORMAT_VERSION = 1
-
-
-def sha256(path):
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 PIPELINES = {}

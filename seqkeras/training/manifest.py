@@ -5,30 +5,20 @@ replaced and written after the last), and a truncated or edited file no longer m
 digest: `verify` refuses both, naming the file.
 """
 
-import hashlib
 import json
 import pathlib
 
 from seqkeras.errors import SeqKerasError
-from seqkeras.files import atomic_write_text
+from seqkeras.files import atomic_write_text, sha256
 
 NAME = "manifest.json"
-
-
-def digest(path):
-    """The SHA-256 of a file, hex."""
-    sha = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 def write(directory, names):
     """Writes `directory/manifest.json` for the files `names`; returns its path."""
     directory = pathlib.Path(directory)
     files = {
-        name: {"sha256": digest(directory / name), "bytes": (directory / name).stat().st_size}
+        name: {"sha256": sha256(directory / name), "bytes": (directory / name).stat().st_size}
         for name in names
     }
     return atomic_write_text(directory / NAME, json.dumps({"files": files}, indent=1))
@@ -62,5 +52,5 @@ def verify(directory, names):
             raise SeqKerasError(
                 f"{path}: {size} bytes, {NAME} says {expected['bytes']} (truncated or replaced)."
             )
-        if digest(path) != expected["sha256"]:
+        if sha256(path) != expected["sha256"]:
             raise SeqKerasError(f"{path}: SHA-256 differs from {NAME} (the file was changed).")
