@@ -91,7 +91,13 @@ def test_save_and_load_round_trip(task, tmp_path):
     task.save(tmp_path / "run")
     assert sorted(os.listdir(tmp_path)) == ["run"]  # no staging folders left behind
     files = sorted(os.listdir(tmp_path / "run"))
-    assert files == ["config.json", "history.json", "manifest.json", "model.keras", "preprocessor.json"]
+    assert files == [
+        "config.json",
+        "history.json",
+        "manifest.json",
+        "model.keras",
+        "preprocessor.json",
+    ]
     assert json.loads((tmp_path / "run" / "config.json").read_text())["task"] == "char_lm"
     loaded = tasks.Task.load(tmp_path / "run")
     assert type(loaded) is CharLMTask and loaded.config == task.config
