@@ -16,12 +16,13 @@ import argparse
 import json
 import os
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+
+from seqkeras.training.strategies import localhost_tf_configs
 
 STARTED = time.time()
 
@@ -80,30 +81,18 @@ def worker(args):
         json.dump(report, file)
 
 
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def launch(config, args, scratch):
     """Runs one configuration in fresh processes; returns the chief's report."""
     strategy = CONFIGS[config] or "none"
     count = 2 if strategy == "multiworker" else 1
-    ports = free_ports(count)
-    cluster = {"chief": [f"127.0.0.1:{ports[0]}"], "worker": [f"127.0.0.1:{p}" for p in ports[1:]]}
+    configs = localhost_tf_configs(count)
     processes, reports = [], []
     for index in range(count):
         report = os.path.join(scratch, f"report-{index}.json")
         env = {**os.environ, "SEQKERAS_SMOKE": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
         env.pop("TF_CONFIG", None)
         if count > 1:
-            task = {"type": "chief", "index": 0} if index == 0 else {"type": "worker", "index": 0}
-            env["TF_CONFIG"] = json.dumps({"cluster": cluster, "task": task})
+            env["TF_CONFIG"] = configs[index]
         command = [sys.executable, __file__, "--worker", "--strategy", strategy]
         command += ["--epochs", str(args.epochs), "--backup-every", str(args.backup_every)]
         command += ["--scratch", scratch, "--report", report]

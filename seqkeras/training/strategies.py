@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 
 from seqkeras.errors import SeqKerasError
 
@@ -42,6 +43,25 @@ def resolve(strategy):
     raise SeqKerasError(
         f"strategy {strategy!r}: expected one of {list(STRATEGIES)} or a tf.distribute.Strategy."
     )
+
+
+def localhost_tf_configs(count):
+    """`TF_CONFIG` values (JSON strings) for a chief and `count - 1` workers on 127.0.0.1.
+
+    Each process listens on its own free port; start process i with
+    `TF_CONFIG=localhost_tf_configs(count)[i]` (index 0 is the chief). For tests, benchmarks and
+    trying `--strategy multiworker` on one machine.
+    """
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    addresses = [f"127.0.0.1:{sock.getsockname()[1]}" for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    spec = {"chief": addresses[:1], "worker": addresses[1:]}
+    tasks = [{"type": "chief", "index": 0}]
+    tasks += [{"type": "worker", "index": index} for index in range(count - 1)]
+    return [json.dumps({"cluster": spec, "task": task}) for task in tasks]
 
 
 def cluster():

@@ -7,7 +7,6 @@ import json
 import os
 import pathlib
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import numpy as np
 import pytest
 
 from seqkeras.tasks.base import FILES
+from seqkeras.training.strategies import localhost_tf_configs
 
 # Runs `seqkeras train` and saves the final weights of this process to argv[1] (.npz).
 DRIVER = """
@@ -79,28 +79,16 @@ def test_a_killed_training_resumes_to_the_uninterrupted_weights(tmp_path):
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted([*FILES, "manifest.json"])
 
 
-def free_ports(count):
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
 def two_workers(tmp_path, name, *options):
     """Starts a chief and a worker on localhost writing `tmp_path/name`; their final weights
     go to `name-chief.npz` and `name-worker.npz`, the worker's temporary files under
     `name-tmp/`."""
-    chief_port, worker_port = free_ports(2)
-    cluster = {"chief": [f"127.0.0.1:{chief_port}"], "worker": [f"127.0.0.1:{worker_port}"]}
+    configs = dict(zip(("chief", "worker"), localhost_tf_configs(2)))
     scratch = tmp_path / f"{name}-tmp"
     scratch.mkdir(exist_ok=True)
     processes = {}
     for kind in ("chief", "worker"):
-        config = {"cluster": cluster, "task": {"type": kind, "index": 0}}
-        env = {"TF_CONFIG": json.dumps(config), "TMPDIR": str(scratch)}
+        env = {"TF_CONFIG": configs[kind], "TMPDIR": str(scratch)}
         processes[kind] = train(
             tmp_path / name,
             tmp_path / f"{name}-{kind}.npz",

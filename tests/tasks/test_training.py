@@ -94,3 +94,24 @@ def test_a_nan_loss_stops_training_and_keeps_the_last_good_backup(tmp_path):
     import tensorflow as tf
 
     assert tf.train.latest_checkpoint(tmp_path / "b").endswith("ckpt-1")  # from batch 2 only
+
+
+def test_localhost_tf_configs_name_one_chief_and_distinct_workers(monkeypatch):
+    import json
+
+    from seqkeras.training import strategies
+
+    configs = [json.loads(config) for config in strategies.localhost_tf_configs(3)]
+    spec = configs[0]["cluster"]
+    assert all(config["cluster"] == spec for config in configs)
+    assert len(spec["chief"]) == 1 and len(spec["worker"]) == 2
+    assert len(set(spec["chief"] + spec["worker"])) == 3
+    assert [config["task"] for config in configs] == [
+        {"type": "chief", "index": 0},
+        {"type": "worker", "index": 0},
+        {"type": "worker", "index": 1},
+    ]
+    monkeypatch.setenv("TF_CONFIG", json.dumps(configs[1]))
+    assert strategies.cluster() == ("worker", 0, 3) and not strategies.is_chief()
+    monkeypatch.setenv("TF_CONFIG", json.dumps(configs[0]))
+    assert strategies.is_chief()
