@@ -126,6 +126,22 @@ class RunningServer:
         self.socket.close()
 
 
+def wait_ready(port, seconds=120):
+    """Polls /v2/health/ready of a server on 127.0.0.1:`port` until it answers 200: the
+    "serving ..." line comes once the socket is bound, before the model's warm-up."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection.request("GET", "/v2/health/ready")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"the server on port {port} never became ready")
+
+
 def start_servers():
     """The `serve` fixture of the test modules (`serve = pytest.fixture(scope="module")(
     start_servers)`): `serve(kind_or_path, **settings)` starts a `RunningServer`; all are

@@ -18,6 +18,8 @@ import urllib.request
 import numpy as np
 import pytest
 
+from tests.serve_helpers import wait_ready
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TEXTS = ["The food was not good .", "The staff was friendly ."]
 PYENV = pathlib.Path(os.environ.get("PYENV_ROOT", pathlib.Path.home() / ".pyenv")) / "versions"
@@ -166,6 +168,7 @@ def test_seqkeras_serve_without_tensorflow(runtime_venv, bundle):
         )
         assert match, (line, server.stderr.read() if server.poll() is not None else "")
         assert match.group(2, 3) == ("sentiment", "onnx")
+        wait_ready(int(match.group(4).rsplit(":", 1)[1]))
         with urllib.request.urlopen(f"{match.group(4)}/healthz", timeout=30) as response:
             assert json.load(response)["status"] == "ok"
         request = urllib.request.Request(

@@ -14,7 +14,7 @@ import threading
 import pytest
 
 from seqkeras import SeqKerasError, runtime
-from tests.serve_helpers import bundle_path, start_servers
+from tests.serve_helpers import bundle_path, start_servers, wait_ready
 
 pytest.importorskip("starlette")
 serve = pytest.fixture(scope="module")(start_servers)
@@ -206,19 +206,6 @@ def start_cli(*arguments):
     )
     line = process.stdout.readline()
     return process, line
-
-
-def wait_ready(port):
-    for _ in range(600):
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            connection.request("GET", "/v2/health/ready")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        threading.Event().wait(0.05)
-    raise AssertionError("the server never became ready")
 
 
 def post(port, path, body):
