@@ -8,7 +8,9 @@ comparison can then evaluate the folder with `--task-dir`). Each epoch appends a
 `<out>/curve.json`: wall seconds since the start of training, losses, learning rate and the
 greedy WER/PER on the first `--monitor-words` validation words; the best epoch so far is
 saved as a task folder `<out>` (so a stopped run still leaves its best model), every epoch's
-weights under `<out>.checkpoints/`.
+weights under `<out>.checkpoints/`. Run again with the same `--out`, it continues a stopped run:
+from the newest checkpoint, its curve and its learning-rate schedule (the wall budget counts the
+earlier run's seconds too; Adam's moments start afresh).
 """
 
 import argparse
@@ -33,21 +35,26 @@ class WerMonitor(keras.callbacks.Callback):
         patience: epochs without a better validation WER before stopping.
         budget_s: stop after the epoch that ends past this many seconds of training.
         learning_rate, decay: lr of epoch e (from 0) = learning_rate * decay**e.
+        curve: the rows of the epochs already trained (a continued run).
     """
 
-    def __init__(self, task, words, out, patience, budget_s, learning_rate, decay):
+    def __init__(self, task, words, out, patience, budget_s, learning_rate, decay, curve=()):
         super().__init__()
         self.task, self.words, self.out = task, words, pathlib.Path(out)
         self.patience, self.budget_s = patience, budget_s
         self.learning_rate, self.decay = learning_rate, decay
-        self.curve, self.best, self.best_weights, self.waited = [], None, None, 0
+        self.curve, self.best_weights, self.waited = list(curve), None, 0
+        self.best = min((row["val_wer_greedy"] for row in self.curve), default=None)
+        self.done = len(self.curve)
         self.checkpoints = pathlib.Path(f"{self.out}.checkpoints")
-        self.start = time.perf_counter()
+        self.start = time.perf_counter() - (self.curve[-1]["seconds"] if self.curve else 0.0)
 
     def on_epoch_begin(self, epoch, logs=None):
+        epoch += self.done
         self.model.optimizer.learning_rate.assign(self.learning_rate * self.decay**epoch)
 
     def on_epoch_end(self, epoch, logs=None):
+        epoch += self.done
         seconds = time.perf_counter() - self.start
         self.task.model = self.model
         scores = self.task.scores(*_references_and_predictions(self.task, self.words))
@@ -86,6 +93,21 @@ def _references_and_predictions(task, examples):
     return list(references), task.predict(list(sources), beam_width=1)
 
 
+def _continue_from_checkpoint(task, out):
+    """The curve of an earlier run into `out` (empty if none); its newest checkpoint's weights
+    are loaded into a freshly built `task.model`."""
+    curve_path = out.parent / f"{out.name}.curve.json"
+    if not curve_path.exists():
+        return []
+    curve = json.loads(curve_path.read_text())
+    checkpoint = pathlib.Path(f"{out}.checkpoints") / f"epoch_{len(curve):02d}.weights.h5"
+    task.preprocessor = task.build_preprocessor(task.data["train"])
+    task.model = task.build_model()
+    task.model.load_weights(checkpoint)
+    print(f"continuing after epoch {len(curve)} from {checkpoint}", flush=True)
+    return curve
+
+
 def train(out, budget_s, epochs=None, patience=3, decay=0.7, monitor_words=1000, overrides=None):
     """Trains a `G2PTask` (defaults + overrides) with `WerMonitor`.
 
@@ -96,6 +118,7 @@ def train(out, budget_s, epochs=None, patience=3, decay=0.7, monitor_words=1000,
     from seqkeras.tasks.g2p import G2PTask
 
     task = G2PTask({**(overrides or {}), **({"epochs": epochs} if epochs else {})}, smoke=False)
+    curve = _continue_from_checkpoint(task, pathlib.Path(out))
     pairs = task.data["validation"]
     words = list(dict.fromkeys(word for word, _ in pairs))[:monitor_words]
     chosen = set(words)
@@ -107,12 +130,13 @@ def train(out, budget_s, epochs=None, patience=3, decay=0.7, monitor_words=1000,
         budget_s,
         task.config["learning_rate"],
         decay,
+        curve,
     )
-    start = time.perf_counter()
-    task.fit(verbose=2, callbacks=[monitor])
-    seconds = time.perf_counter() - start
-    task.history = {"curve": monitor.curve}
-    task.save(out)
+    task.fit(epochs=task.config["epochs"] - len(curve), verbose=2, callbacks=[monitor])
+    seconds = time.perf_counter() - monitor.start
+    if monitor.best_weights is not None:  # else `out` already holds the earlier run's best
+        task.history = {"curve": monitor.curve}
+        task.save(out)
     return task, seconds, monitor.curve
 
 

@@ -147,7 +147,7 @@ def _write_artifact(model, fmt, file, tflite_options, onnx_options):
             "quantize": tflite_options.get("quantize"),
             "route": tflite_options.get("route", "auto"),
             "layer_routes": artifact.layer_routes,
-            "batch_size": tflite_options.get("batch_size", 1),
+            "batch_size": artifact.batch_size,
             "sequence_length": tflite_options.get("sequence_length"),
             "operators": artifact.operators,
         }

@@ -19,6 +19,10 @@ Routes (measured in benchmarks/RESULTS.md, "Export latency"):
 
 `"auto"` (the default) unrolls loops of at most `AUTO_UNROLL_MAX_STEPS` steps and all loops
 for int8, and takes WHILE otherwise.
+
+The batch size `"auto"` (the default) leaves the batch dimension free when no loop takes WHILE
+or the fused kernel (a decoder step, a model without recurrent layers: LiteRT resizes it to
+any batch), and fixes it at 1 otherwise.
 """
 
 import dataclasses
@@ -70,11 +74,13 @@ class TFLiteArtifact:
         layer_routes: dict recurrent layer name -> the route it took (`"while"`, `"unroll"`
             or `"fused"`).
         operators: count of each operator in the file, e.g. {"WHILE": 1, ...}.
+        batch_size: the file's fixed batch size, or None for a free one.
     """
 
     content: bytes
     layer_routes: dict
     operators: dict
+    batch_size: int | None
 
 
 def to_tflite(
@@ -83,7 +89,7 @@ def to_tflite(
     *,
     quantize=None,
     representative_data=None,
-    batch_size=1,
+    batch_size="auto",
     sequence_length=None,
     route="auto",
     verify=True,
@@ -103,8 +109,9 @@ def to_tflite(
             `representative_data`, float inputs and outputs).
         representative_data: for `"int8"`: model inputs (an array, a list or a dict of arrays,
             samples along dimension 0), typical of real data; the first 200 samples are used.
-        batch_size: the fixed batch size of the file (recurrent layers need one), or None for
-            a free batch size (models without recurrent layers only).
+        batch_size: the fixed batch size of the file (WHILE loops need one), None for a free
+            batch size (models whose loops are all unrolled), or `"auto"` (free if it can be,
+            else 1).
         sequence_length: fixes dimension 1 of the inputs that leave it free. Required by the
             `"unroll"` route and by `"int8"`.
         route: how recurrent loops are exported: `"auto"`, `"while"`, `"unroll"` or
@@ -156,14 +163,13 @@ def convert_tflite(
     *,
     quantize=None,
     representative_data=None,
-    batch_size=1,
+    batch_size="auto",
     sequence_length=None,
     route="auto",
 ):
     """`to_tflite` without the file: returns a `TFLiteArtifact`."""
     check_model(model, "to_tflite")
     _check_arguments(quantize, representative_data, batch_size, sequence_length, route)
-    inputs, outputs = signature(model, batch_size, sequence_length)
     if quantize == "int8" and route != "unroll":
         if route != "auto":
             raise ExportError(
@@ -171,8 +177,62 @@ def convert_tflite(
                 "quantizer fails on WHILE loops); use route='unroll' with a fixed length."
             )
         route = "unroll"
-    fused = []
-    layer_routes = {}
+    if batch_size == "auto":
+        traced = _trace(model, None, sequence_length, route, quantize)
+        if any(taken != "unroll" for taken in traced.layer_routes.values()):
+            traced = _trace(model, 1, sequence_length, route, quantize)
+    else:
+        traced = _trace(model, batch_size, sequence_length, route, quantize)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([traced.concrete], tf.Module())
+    converter.target_spec.supported_ops = [
+        tf.lite.OpsSet.TFLITE_BUILTINS,
+        tf.lite.OpsSet.SELECT_TF_OPS,
+    ]
+    converter.allow_custom_ops = True
+    if quantize is not None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if quantize == "int8":
+        converter.target_spec.supported_ops.insert(0, tf.lite.OpsSet.TFLITE_BUILTINS_INT8)
+        converter.representative_dataset = _representative_dataset(
+            traced.inputs, representative_data, traced.batch_size
+        )
+    try:
+        with warnings.catch_warnings():
+            # The int8 calibration runs TF's own deprecated interpreter: not the caller's concern.
+            warnings.filterwarnings("ignore", "(?s).*tf.lite.Interpreter is deprecated")
+            content = converter.convert()
+    except Exception as error:  # the converter raises ConverterError, RuntimeError, ...
+        raise ExportError(
+            f"to_tflite: the TFLite converter failed on model {model.name!r}: "
+            f"{str(error).strip().splitlines()[-1]}"
+        ) from None
+    _check_builtin_only(content, model)
+    layer_routes = traced.layer_routes
+    if traced.fused:
+        content, fused_layers = _patch_fused_lstms(content, traced.fused)
+        for name, _ in traced.fused:
+            if name not in fused_layers:  # the converter kept the function's own loop
+                layer_routes[name] = "while"
+    return TFLiteArtifact(
+        bytes(content), layer_routes, tflite_operators(content), traced.batch_size
+    )
+
+
+@dataclasses.dataclass
+class _Traced:
+    concrete: object
+    inputs: list
+    batch_size: int | None
+    layer_routes: dict
+    fused: list
+
+
+def _trace(model, batch_size, sequence_length, route, quantize):
+    """The serving function of `model` traced with each recurrent loop on its route."""
+    inputs, outputs = signature(model, batch_size, sequence_length)
+    traced = _Traced(None, inputs, batch_size, {}, [])
 
     def make_loop(layer, original):
         recurrence = describe(layer) if route == "fused" else None
@@ -189,52 +249,21 @@ def convert_tflite(
             if route == "unroll" or (
                 route == "auto" and steps is not None and steps <= AUTO_UNROLL_MAX_STEPS
             ):
-                layer_routes[layer.name] = "unroll"
+                traced.layer_routes[layer.name] = "unroll"
                 return _unrolled(layer, original, sequences, initial_state, mask, training)
             if route == "fused" and _fusable(layer, recurrence, quantize, initial_state, mask):
-                layer_routes[layer.name] = "fused"
-                fused.append((layer.name, recurrence))
+                traced.layer_routes[layer.name] = "fused"
+                traced.fused.append((layer.name, recurrence))
                 return _fused_call(recurrence, sequences, initial_state)
-            layer_routes[layer.name] = "while"
+            traced.layer_routes[layer.name] = "while"
             return original(sequences, initial_state, mask, training=training)
 
         return inner_loop
 
     function = serving_function(model, inputs, outputs)
     with replaced_loops(model, make_loop, unroll=False):
-        concrete = function.get_concrete_function()
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], tf.Module())
-    converter.target_spec.supported_ops = [
-        tf.lite.OpsSet.TFLITE_BUILTINS,
-        tf.lite.OpsSet.SELECT_TF_OPS,
-    ]
-    converter.allow_custom_ops = True
-    if quantize is not None:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if quantize == "float16":
-        converter.target_spec.supported_types = [tf.float16]
-    if quantize == "int8":
-        converter.target_spec.supported_ops.insert(0, tf.lite.OpsSet.TFLITE_BUILTINS_INT8)
-        converter.representative_dataset = _representative_dataset(
-            inputs, representative_data, batch_size
-        )
-    try:
-        with warnings.catch_warnings():
-            # The int8 calibration runs TF's own deprecated interpreter: not the caller's concern.
-            warnings.filterwarnings("ignore", "(?s).*tf.lite.Interpreter is deprecated")
-            content = converter.convert()
-    except Exception as error:  # the converter raises ConverterError, RuntimeError, ...
-        raise ExportError(
-            f"to_tflite: the TFLite converter failed on model {model.name!r}: "
-            f"{str(error).strip().splitlines()[-1]}"
-        ) from None
-    _check_builtin_only(content, model)
-    if fused:
-        content, fused_layers = _patch_fused_lstms(content, fused)
-        for name, _ in fused:
-            if name not in fused_layers:  # the converter kept the function's own loop
-                layer_routes[name] = "while"
-    return TFLiteArtifact(bytes(content), layer_routes, tflite_operators(content))
+        traced.concrete = function.get_concrete_function()
+    return traced
 
 
 def _check_arguments(quantize, representative_data, batch_size, sequence_length, route):
@@ -249,6 +278,8 @@ def _check_arguments(quantize, representative_data, batch_size, sequence_length,
             "to_tflite: quantize='int8' needs `representative_data` (typical model inputs) to "
             "calibrate the int8 ranges."
         )
+    if batch_size == "auto":
+        batch_size = None
     for name, value in (("batch_size", batch_size), ("sequence_length", sequence_length)):
         if value is not None and (
             isinstance(value, bool) or not isinstance(value, int) or value <= 0

@@ -1,11 +1,12 @@
 """Decoding in NumPy only (shared by the Keras path and the TF-free runtime).
 
-Sampling (`sample`, `greedy`, `sample_sequence`, the `Sampler` classes), `beam_search`, and
-CTC decoding (`ctc_greedy_decode`, `ctc_beam_search` with an optional lexicon and
-`WordNgramLM`). Nothing here imports TensorFlow or Keras.
+Sampling (`sample`, `greedy`, `sample_sequence`, the `Sampler` classes), `beam_search`
+(`beam_search_batch` for many inputs at once), and CTC decoding (`ctc_greedy_decode`,
+`ctc_beam_search` with an optional lexicon and `WordNgramLM`). Nothing here imports
+TensorFlow or Keras.
 """
 
-from seqkeras.decoding.beam_search import beam_search
+from seqkeras.decoding.beam_search import beam_search, beam_search_batch
 from seqkeras.decoding.ctc import ctc_beam_search, ctc_greedy_decode
 from seqkeras.decoding.greedy_sampler import GreedySampler
 from seqkeras.decoding.ngram import WordNgramLM
@@ -23,6 +24,7 @@ __all__ = [
     "TopPSampler",
     "WordNgramLM",
     "beam_search",
+    "beam_search_batch",
     "ctc_beam_search",
     "ctc_greedy_decode",
     "get_sampler",

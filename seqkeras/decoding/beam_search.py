@@ -39,6 +39,7 @@ def beam_search(
             `state` is any nest of dicts / lists / tuples of arrays with leading dimension n
             (or None). Between steps the rows of `new_state` are gathered to follow the
             hypotheses that survive (rows may repeat). The first call has n = 1.
+            `beam_search_batch` searches many inputs with one call per step.
         state: the state for the first call, leading dimension 1.
         start_token: the token id fed at the first step (e.g. `<sos>`).
         eos_token: the token id that finishes a hypothesis.
@@ -64,43 +65,106 @@ def beam_search(
     >>> [tokens for tokens, _ in beam_search(step_fn, None, 1, 0, beam_width=2, max_len=5)]
     [[3, 0], [2, 2, 0]]
     """
+    return beam_search_batch(step_fn, state, 1, start_token, eos_token, beam_width, max_len, alpha)[
+        0
+    ]
+
+
+def beam_search_batch(
+    step_fn: StepFn,
+    state: State,
+    batch_size: int,
+    start_token: int,
+    eos_token: int,
+    beam_width: int = 3,
+    max_len: int = 50,
+    alpha: float = 0.7,
+) -> list[Hypotheses]:
+    """`beam_search` of `batch_size` independent inputs at once: one `step_fn` call per step
+    for the live hypotheses of every input that is still searching.
+
+    The rows of each call are grouped by input, in input order (the first call has one row per
+    input); an input leaves the calls once its search stops. Each input's hypotheses are those
+    `beam_search` finds for it alone.
+
+    Args:
+        step_fn: as in `beam_search`.
+        state: the state of the first call, leading dimension `batch_size`.
+        batch_size: integer >= 1, the number of inputs.
+        start_token, eos_token, beam_width, max_len, alpha: as in `beam_search`.
+
+    Returns:
+        One list of up to `beam_width` `(tokens, score)` pairs per input, best score first.
+    """
+    batch_size = check_int(batch_size, "batch_size", 1)
     start_token = check_int(start_token, "start_token", 0)
     eos_token = check_int(eos_token, "eos_token", 0)
     beam_width = check_int(beam_width, "beam_width", 1)
     max_len = check_int(max_len, "max_len", 1)
     alpha = check_number(alpha, "alpha")
 
-    live_tokens: list[list[int]] = [[]]
-    live_log_probs = np.zeros(1)
-    last_tokens = np.array([start_token])
-    finished = []
+    beams = [_Beam(eos_token, beam_width) for _ in range(batch_size)]
+    searching = list(range(batch_size))
+    last_tokens = np.full(batch_size, start_token)
     for _ in range(max_len):
         log_probs, state = step_fn(last_tokens, state)
-        log_probs = check_log_probs(log_probs, "step_fn's log_probs", len(live_tokens))
-        totals = (live_log_probs[:, None] + log_probs).ravel()
-        ranked = np.argsort(-totals, kind="stable")[: 2 * beam_width]
+        num_rows = len(last_tokens)
+        log_probs = check_log_probs(log_probs, "step_fn's log_probs", num_rows)
+        kept_rows, kept_tokens, still_searching, offset = [], [], [], 0
+        for index in searching:
+            rows = len(beams[index].tokens)
+            survivors = beams[index].extend(log_probs[offset : offset + rows])
+            if survivors is not None:
+                kept_rows.append(offset + survivors[0])
+                kept_tokens.append(survivors[1])
+                still_searching.append(index)
+            offset += rows
+        searching = still_searching
+        if not searching:
+            break
+        state = gather_rows(state, np.concatenate(kept_rows), num_rows)
+        last_tokens = np.concatenate(kept_tokens)
+    else:
+        for index in searching:
+            beams[index].finished.extend(zip(beams[index].tokens, beams[index].log_probs))
+    return [beam.best(alpha) for beam in beams]
+
+
+class _Beam:
+    """The live and finished hypotheses of one input."""
+
+    def __init__(self, eos_token: int, beam_width: int):
+        self.eos_token, self.beam_width = eos_token, beam_width
+        self.tokens: list[list[int]] = [[]]
+        self.log_probs = np.zeros(1)
+        self.finished: list[tuple[list[int], float]] = []
+
+    def extend(self, log_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """One step: `log_probs` (live hypotheses, vocab). Returns the rows and tokens of the
+        hypotheses that stay live, or None once the search of this input stops."""
+        width = self.beam_width
+        totals = (self.log_probs[:, None] + log_probs).ravel()
+        ranked = np.argsort(-totals, kind="stable")[: 2 * width]
         rows, next_tokens = np.divmod(ranked, log_probs.shape[1])
         survivors: list[int] = []
         for rank, (row, token, total) in enumerate(zip(rows, next_tokens, totals[ranked])):
             if total == -np.inf:
                 break
-            if token == eos_token:
-                if rank < beam_width:
-                    finished.append((live_tokens[row] + [eos_token], total))
-            elif len(survivors) < beam_width:
+            if token == self.eos_token:
+                if rank < width:
+                    self.finished.append((self.tokens[row] + [self.eos_token], total))
+            elif len(survivors) < width:
                 survivors.append(rank)
-        if len(finished) >= beam_width or not survivors:
-            break
+        if len(self.finished) >= width or not survivors:
+            return None
         survivor_rows, survivor_tokens = rows[survivors], next_tokens[survivors]
-        state = gather_rows(state, survivor_rows, len(live_tokens))
-        live_tokens = [
-            live_tokens[row] + [int(token)] for row, token in zip(survivor_rows, survivor_tokens)
+        self.tokens = [
+            self.tokens[row] + [int(token)] for row, token in zip(survivor_rows, survivor_tokens)
         ]
-        live_log_probs = totals[ranked[survivors]]
-        last_tokens = survivor_tokens
-    else:
-        finished.extend(zip(live_tokens, live_log_probs))
+        self.log_probs = totals[ranked[survivors]]
+        return survivor_rows, survivor_tokens
 
-    scored = [(tokens, float(total) / len(tokens) ** alpha) for tokens, total in finished]
-    scored.sort(key=lambda hypothesis: -hypothesis[1])
-    return scored[:beam_width]
+    def best(self, alpha: float) -> Hypotheses:
+        scored = [(tokens, float(total) / len(tokens) ** alpha) for tokens, total in self.finished]
+        scored.sort(key=lambda hypothesis: -hypothesis[1])
+        return scored[: self.beam_width]

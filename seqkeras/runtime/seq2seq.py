@@ -168,9 +168,11 @@ class Seq2SeqDecoder:
         run_step: `run_step(feeds) -> outputs`.
         preprocessor: a `Seq2SeqPreprocessor`.
         state_names: the step graph's recurrent state inputs, e.g. ("state_h", "state_c").
+        batch_size: the most texts searched together (one step call for all their hypotheses).
     """
 
-    def __init__(self, run_encoder, run_step, preprocessor, state_names):
+    def __init__(self, run_encoder, run_step, preprocessor, state_names, batch_size=128):
+        self.batch_size = batch_size
         self.run_encoder = run_encoder
         self.run_step = run_step
         self.preprocessor = preprocessor
@@ -190,27 +192,31 @@ class Seq2SeqDecoder:
     def search(self, texts, beam_width=1, alpha=0.7):
         """The `beam_width` best translations of each text, with their scores.
 
-        Runs `seqkeras.decoding.beam_search` (`beam_width=1` is greedy decoding); the score
-        is the length-normalized log-probability (1/Ty^alpha) Σ log p(y<t> | x, y<1..t-1>).
+        Runs `seqkeras.decoding.beam_search_batch` (`beam_width=1` is greedy decoding) on
+        `batch_size` texts at a time; the score is the length-normalized log-probability
+        (1/Ty^alpha) Σ log p(y<t> | x, y<1..t-1>).
 
         Returns:
             One list per text of `(translation, token_ids, score)`, best first.
         """
-        encoded = self.encode(texts)
+        sources = self.preprocessor.encode_sources(texts)
         vocabulary = self.preprocessor.target.vocabulary
         results = []
-        for row in range(len(texts)):
-            hypotheses = decoding.beam_search(
+        for start in range(0, len(sources), self.batch_size):
+            chunk = sources[start : start + self.batch_size]
+            found = decoding.beam_search_batch(
                 self.step_fn,
-                {name: value[row : row + 1] for name, value in encoded.items()},
+                self.run_encoder({"source": chunk}),
+                len(chunk),
                 vocabulary.sos_id,
                 vocabulary.eos_id,
                 beam_width=beam_width,
                 max_len=self.preprocessor.target_length,
                 alpha=alpha,
             )
-            results.append(
+            results.extend(
                 [(self.preprocessor.decode_target(t), t, score) for t, score in hypotheses]
+                for hypotheses in found
             )
         return results
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from seqkeras import SeqKerasError
-from seqkeras.decoding import beam_search, greedy
+from seqkeras.decoding import beam_search, beam_search_batch, greedy
 
 EOS, SOS = 0, 1
 Hidden = collections.namedtuple("Hidden", ["history", "length"])
@@ -84,6 +84,40 @@ def test_narrow_beam_returns_the_best_of_what_it_finished(seed):
     assert scores == sorted(scores, reverse=True)
     for tokens, score in result:
         assert score == pytest.approx(exact[tuple(tokens)], rel=1e-12)
+
+
+@pytest.mark.parametrize(("beam_width", "alpha"), [(1, 0.7), (3, 0.7), (5, 0.0)])
+def test_a_batch_finds_what_each_input_finds_alone(beam_width, alpha):
+    models = [HistoryModel(vocab_size=4, max_len=6, seed=seed) for seed in range(6)]
+    rows_per_call = []
+
+    def step_fn(tokens, state):
+        which, hidden = state
+        rows_per_call.append(len(tokens))
+        _, hidden = models[0].step_fn(tokens, hidden)  # the history update is the same for all
+        history = hidden["hidden"]
+        log_probs = [
+            models[model].log_probs(tuple(row[1:size]))
+            for model, row, size in zip(which, history.history, history.length)
+        ]
+        return np.stack(log_probs), (which, hidden)
+
+    alone = [
+        beam_search(model.step_fn, model.initial_state(), SOS, EOS, beam_width, 6, alpha)
+        for model in models
+    ]
+    initial = models[0].initial_state()["hidden"]
+    state = (
+        np.arange(len(models)),
+        {
+            "hidden": Hidden(np.repeat(initial.history, len(models), 0), np.zeros(6, int)),
+            "extra": [None],
+        },
+    )
+    result = beam_search_batch(step_fn, state, len(models), SOS, EOS, beam_width, 6, alpha)
+    assert result == alone
+    assert rows_per_call[0] == len(models)
+    assert len(rows_per_call) <= 6  # one call per step for all inputs
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -66,6 +66,21 @@ def test_auto_route_unrolls_single_steps_and_loops_over_sequences(models):
     assert encoder.operators["WHILE"] == 3
 
 
+def test_auto_batch_size_is_free_without_loops_and_one_with_them(models, tmp_path):
+    assert convert_tflite(models("stacked")).batch_size == 1
+    model = models("step")
+    path = export.to_tflite(model, tmp_path / "step.tflite")
+    loaded = runtime.load_artifact(path)
+    assert loaded.batch_size is None
+    inputs = sample_inputs(model, batch=7)
+    for size in (7, 3, 7):  # one interpreter, resized between calls
+        part = {name: array[:size] for name, array in inputs.items()}
+        assert parity(model, path, part) <= TOLERANCE
+        fresh = runtime.load_artifact(path).predict(part)
+        for name, value in loaded.predict(part).items():
+            np.testing.assert_array_equal(value, fresh[name])
+
+
 def test_unrolled_route_has_no_loop_and_matches_keras(models, tmp_path):
     model = models("masked")
     path = export.to_tflite(model, tmp_path / "unrolled.tflite", route="unroll")
