@@ -57,7 +57,7 @@ class WerMonitor(keras.callbacks.Callback):
         epoch += self.done
         seconds = time.perf_counter() - self.start
         self.task.model = self.model
-        scores = self.task.scores(*_references_and_predictions(self.task, self.words))
+        scores = self.task.scores(*references_and_predictions(self.task, self.words))
         row = {
             "epoch": epoch + 1,
             "seconds": round(seconds, 1),
@@ -86,7 +86,14 @@ class WerMonitor(keras.callbacks.Callback):
             self.model.set_weights(self.best_weights)
 
 
-def _references_and_predictions(task, examples):
+def monitor_words(task, count=1000):
+    """The (word, pronunciation) pairs of the first `count` validation words."""
+    pairs = task.data["validation"]
+    chosen = set(list(dict.fromkeys(word for word, _ in pairs))[:count])
+    return [(word, pronunciation) for word, pronunciation in pairs if word in chosen]
+
+
+def references_and_predictions(task, examples):
     from seqkeras.tasks.seq2seq import group_references
 
     sources, references = zip(*group_references(examples))
@@ -108,7 +115,9 @@ def _continue_from_checkpoint(task, out):
     return curve
 
 
-def train(out, budget_s, epochs=None, patience=3, decay=0.7, monitor_words=1000, overrides=None):
+def train(
+    out, budget_s, epochs=None, patience=3, decay=0.7, monitor_words_count=1000, overrides=None
+):
     """Trains a `G2PTask` (defaults + overrides) with `WerMonitor`.
 
     Returns:
@@ -119,12 +128,9 @@ def train(out, budget_s, epochs=None, patience=3, decay=0.7, monitor_words=1000,
 
     task = G2PTask({**(overrides or {}), **({"epochs": epochs} if epochs else {})}, smoke=False)
     curve = _continue_from_checkpoint(task, pathlib.Path(out))
-    pairs = task.data["validation"]
-    words = list(dict.fromkeys(word for word, _ in pairs))[:monitor_words]
-    chosen = set(words)
     monitor = WerMonitor(
         task,
-        [(w, p) for w, p in pairs if w in chosen],
+        monitor_words(task, monitor_words_count),
         out,
         patience,
         budget_s,

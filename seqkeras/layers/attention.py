@@ -22,9 +22,14 @@ LUONG_SCORES = ("dot", "general")
 class Attention(keras.layers.Layer):
     """What both attention layers share: masking, softmax and the weighted sum.
 
-    A subclass implements `scores(query, values) -> e` with e of shape (batch, Tq, Tv) for a
-    query of shape (batch, Tq, query_dim).
+    A subclass implements `scores(query, keys) -> e` with e of shape (batch, Tq, Tv) for a
+    query of shape (batch, Tq, query_dim), and may override `keys(values)`: the part of the
+    scores that depends on the values alone (TF Addons' "memory layer"). A decoder that attends
+    over the same values at every step computes the keys once and passes them to each call;
+    `projects_values` says whether the keys differ from the values.
     """
+
+    projects_values = False
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -42,11 +47,15 @@ class Attention(keras.layers.Layer):
                 f"features) with a known number of features, got {tuple(query_shape)}."
             )
 
-    def call(self, query, values, mask=None):
+    def keys(self, values):
+        """What the scores read of the values, (batch, Tv, key_dim): the values themselves."""
+        return values
+
+    def call(self, query, values, mask=None, keys=None):
         single_step = len(query.shape) == 2
         if single_step:
             query = ops.expand_dims(query, 1)
-        scores = self.scores(query, values)
+        scores = self.scores(query, self.keys(values) if keys is None else keys)
         if mask is None:
             mask = get_keras_mask(values)
         if mask is not None:
@@ -61,10 +70,10 @@ class Attention(keras.layers.Layer):
             return context[:, 0, :], weights[:, 0, :]
         return context, weights
 
-    def compute_mask(self, query, values, mask=None):
+    def compute_mask(self, query, values, mask=None, keys=None):
         return None
 
-    def compute_output_shape(self, query_shape, values_shape):
+    def compute_output_shape(self, query_shape, values_shape, keys_shape=None):
         return (*query_shape[:-1], values_shape[-1]), (*query_shape[:-1], values_shape[1])
 
 
@@ -93,6 +102,8 @@ class BahdanauAttention(Attention):
         mask: optional (batch, Tx), boolean or 0/1: False/0 marks padding steps, which get
             α = 0. Defaults to the Keras mask of `values` (e.g. from an `Embedding` with
             `mask_zero=True`).
+        keys: optional (batch, Tx, units), `keys(values)` = W2 a<t'> computed beforehand
+            (once per source sequence, not once per decoder step).
 
     Returns:
         `(context, attention_weights)`: context (batch, [Tq,] value_dim) and weights
@@ -127,10 +138,15 @@ class BahdanauAttention(Attention):
             shape=(self.units,), name="score_kernel", initializer=self.kernel_initializer
         )
 
-    def scores(self, query, values):
+    projects_values = True
+
+    def keys(self, values):
+        """W2 a<t'>: (batch, Tx, units)."""
+        return ops.matmul(values, self.value_kernel)
+
+    def scores(self, query, keys):
         projected_query = ops.expand_dims(ops.matmul(query, self.query_kernel), 2)
-        projected_values = ops.expand_dims(ops.matmul(values, self.value_kernel), 1)
-        hidden = ops.tanh(projected_query + projected_values)
+        hidden = ops.tanh(projected_query + ops.expand_dims(keys, 1))
         return ops.sum(hidden * self.score_kernel, axis=-1)
 
     def get_config(self):
@@ -162,6 +178,7 @@ class LuongAttention(Attention):
         values: (batch, Tx, value_dim), the encoder outputs a<t'>.
         mask: optional (batch, Tx), boolean or 0/1: False/0 marks padding steps, which get
             α = 0. Defaults to the Keras mask of `values`.
+        keys: optional, `keys(values)`: the values themselves (`projects_values` is False).
 
     Returns:
         `(context, attention_weights)`: context (batch, [Tq,] value_dim) and weights
@@ -198,10 +215,10 @@ class LuongAttention(Attention):
                 f"{query_shape[-1]} and {values_shape[-1]}; use score='general'."
             )
 
-    def scores(self, query, values):
+    def scores(self, query, keys):
         if self.score == "general":
             query = ops.matmul(query, self.score_kernel)
-        return ops.matmul(query, ops.swapaxes(values, 1, 2))
+        return ops.matmul(query, ops.swapaxes(keys, 1, 2))
 
     def get_config(self):
         return {

@@ -3,8 +3,8 @@
 The same classes serve the Keras task (its graphs wrapped to return NumPy arrays) and the
 TF-free runtime (a bundle's graphs), so both give the same strings:
 
-    encoder: {"source": (n, Tx) int32} -> {"values", "source_mask", <state names>...}
-    step:    {"token": (n,) int32, "values", "source_mask", <states>...}
+    encoder: {"source": (n, Tx) int32} -> {"values", ["keys",] "source_mask", <state names>...}
+    step:    {"token": (n,) int32, "values", ["keys",] "source_mask", <states>...}
              -> {"log_probs": (n, vocab), "next_<state>"..., "attention": (n, Tx), "context"}
 
 Image captioning uses the same step graph and decoder; only its encoder reads images

@@ -30,6 +30,7 @@ from seqkeras.tasks.seq2seq import (
     STATE_NAMES,
     Seq2SeqTask,
     attention_decoder,
+    attention_memory,
     cell_kind,
     check_options,
     step_model,
@@ -100,11 +101,11 @@ def build_captioner(
 def captioner_inference_models(model):
     """The encoder and decoder-step graphs of a `build_captioner` model, sharing its weights.
 
-    encoder: {"source": images} -> {"values": (batch, places, units), "source_mask": ones
-    (batch, places), "state_h" [, "state_c"]}; step: as `seqkeras.tasks.seq2seq.step_model`.
+    encoder: {"source": images} -> {"values": (batch, places, units), ["keys",] "source_mask":
+    ones (batch, places), "state_h" [, "state_c"]}; step: as `seqkeras.tasks.seq2seq.step_model`.
     """
     values = model.get_layer("features").output
-    outputs = {"values": values, "source_mask": ops.ones_like(values[..., 0])}
+    outputs = {**attention_memory(model, values), "source_mask": ops.ones_like(values[..., 0])}
     for state_name in STATE_NAMES[cell_kind(model)]:
         outputs[state_name] = model.get_layer(f"initial_{state_name}").output
     encoder = keras.Model({"source": model.input["source"]}, outputs, name="encoder")

@@ -223,10 +223,11 @@ def inference_models(model, source_length=None):
         source_length: the encoder's fixed input length Tx; the model's if None (a model built
             with `source_length=None` needs it).
 
-    encoder: {"source": (batch, Tx) int32} -> {"values": (batch, Tx, 2u), "source_mask":
-    (batch, Tx) float32 (1 for real steps), "state_h" [, "state_c"]: (batch, 2u)}.
+    encoder: {"source": (batch, Tx) int32} -> {"values": (batch, Tx, 2u), ["keys": (batch, Tx,
+    attention_units),] "source_mask": (batch, Tx) float32 (1 for real steps), "state_h" [,
+    "state_c"]: (batch, 2u)}.
 
-    step: {"token": (batch,) int32, "values", "source_mask", "state_h" [, "state_c"]} ->
+    step: {"token": (batch,) int32, "values", ["keys",] "source_mask", "state_h" [, "state_c"]} ->
     {"log_probs": (batch, target_vocab) log-softmax, "next_state_h" [, "next_state_c"],
     "attention": (batch, Tx) the weights α<t,·>, "context": (batch, 2u)}.
 
@@ -248,7 +249,7 @@ def inference_models(model, source_length=None):
     values, *final_states = model.get_layer("encoder")(encoded)
     count = len(state_names)
     encoder_outputs = {
-        "values": values,
+        **attention_memory(model, values),
         "source_mask": ops.cast(ops.not_equal(source, 0), "float32"),
     }
     for index, state_name in enumerate(state_names):
@@ -256,6 +257,28 @@ def inference_models(model, source_length=None):
         encoder_outputs[state_name] = model.get_layer(f"initial_{state_name}")(pair)
     encoder = keras.Model({"source": source}, encoder_outputs, name="encoder")
     return {"encoder": encoder, "step": step_model(model, values.shape[1:])}
+
+
+def attention_memory(model, values):
+    """The encoder outputs the decoder attends over: `{"values"}`, and `{"keys"}` when the
+    attention projects the values (Bahdanau's W2 a<t'>, computed once per source instead of at
+    every decoder step)."""
+    attention = model.get_layer("attention")
+    if not attention.projects_values:
+        return {"values": values}
+    return {"values": values, "keys": _AttentionKeys(attention)(values)}
+
+
+class _AttentionKeys(keras.layers.Layer):
+    """`attention.keys(values)` as a layer of an inference graph, sharing the attention's
+    weights (a bare op on a layer's variable loses the TFLite signature)."""
+
+    def __init__(self, attention, **kwargs):
+        super().__init__(name=f"{attention.name}_keys", **kwargs)
+        self.attention = attention
+
+    def call(self, values):
+        return self.attention.keys(values)
 
 
 def step_model(model, values_shape):
@@ -266,26 +289,32 @@ def step_model(model, values_shape):
         values_shape: the shape (Tx, width) of the encoder outputs attended over.
 
     Returns:
-        A `keras.Model` {"token": (batch,) int32, "values", "source_mask": (batch, Tx),
-        "state_h" [, "state_c"]} -> {"log_probs": (batch, target_vocab) log-softmax,
-        "next_state_h" [, "next_state_c"], "attention": (batch, Tx), "context"}.
+        A `keras.Model` {"token": (batch,) int32, "values", ["keys",] "source_mask": (batch,
+        Tx), "state_h" [, "state_c"]} -> {"log_probs": (batch, target_vocab) log-softmax,
+        "next_state_h" [, "next_state_c"], "attention": (batch, Tx), "context"}; "keys" (see
+        `attention_memory`) only for an attention that projects the values.
     """
     state_names = STATE_NAMES[cell_kind(model)]
     cell = model.get_layer("decoder").cell
+    attention = model.get_layer("attention")
     width = cell.units
     token = keras.Input((), dtype="int32", name="token")
-    step_values = keras.Input(tuple(values_shape), name="values")
+    memory = {"values": keras.Input(tuple(values_shape), name="values")}
+    if attention.projects_values:
+        memory["keys"] = keras.Input((values_shape[0], attention.units), name="keys")
     source_mask = keras.Input((values_shape[0],), name="source_mask")
     states = {name: keras.Input((width,), name=name) for name in state_names}
     embedded = model.get_layer("target_embedding")(token)
     decoded, new_states = cell(embedded, [states[name] for name in state_names])
-    context, weights = model.get_layer("attention")(decoded, step_values, mask=source_mask)
+    context, weights = attention(
+        decoded, memory["values"], mask=source_mask, keys=memory.get("keys")
+    )
     logits = _reuse_head(model)(decoded, context)
     outputs = {"log_probs": keras.layers.Activation("log_softmax", name="log_probs")(logits)}
     outputs.update({f"next_{name}": state for name, state in zip(state_names, new_states)})
     outputs.update({"attention": weights, "context": context})
     return keras.Model(
-        {"token": token, "values": step_values, "source_mask": source_mask, **states},
+        {"token": token, **memory, "source_mask": source_mask, **states},
         outputs,
         name="step",
     )

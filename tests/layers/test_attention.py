@@ -61,6 +61,17 @@ def test_bahdanau_equals_numpy_equations(data, query_key):
     np.testing.assert_allclose(context, expected_context, atol=1e-5)
 
 
+def test_bahdanau_keys_computed_once_give_the_same_attention(data):
+    layer = layers.BahdanauAttention(UNITS)
+    expected = layer(data["query"], data["values"], mask=data["mask"])
+    keys = layer.keys(data["values"])
+    np.testing.assert_allclose(keys, data["values"] @ layer.value_kernel.numpy(), atol=1e-5)
+    given = layer(data["query"], data["values"], mask=data["mask"], keys=keys)
+    for value, reference in zip(given, expected):
+        np.testing.assert_allclose(value, reference, atol=1e-6)
+    assert layer.projects_values and not layers.LuongAttention().projects_values
+
+
 @pytest.mark.parametrize("score", ["dot", "general"])
 @pytest.mark.parametrize("query_key", ["query", "queries"])
 def test_luong_equals_numpy_equations(data, score, query_key):

@@ -72,6 +72,7 @@ def test_stacked_encoder_graphs_equal_the_training_model():
             **state,
             "token": target[:, t],
             "values": encoded["values"],
+            "keys": encoded["keys"],
             "source_mask": encoded["source_mask"],
         }
         step = graphs["step"]({name: np.asarray(value) for name, value in feeds.items()})
