@@ -6,7 +6,8 @@ in-process `predict`, at several client concurrencies, in one run.
 
 Without `--bundle`, a smoke sentiment model is trained and exported first. The old server is
 the stdlib `http.server` one this project shipped before `seqkeras.serving`, read from git
-(`git show main:seqkeras/serve.py`, or `--old-ref`), run in its own process like the others.
+(`git show 11f2dc9~1:seqkeras/serve.py`, the commit before it was replaced, or `--old-ref`),
+run in its own process like the others.
 The client is a minimal asyncio HTTP/1.1 keep-alive client (one connection per concurrent
 client, each sending its share of the requests one after another), so that it costs less CPU
 than the servers it measures; it runs on the same machine. Reported per level: requests/s,
@@ -163,7 +164,9 @@ def main():
     parser.add_argument("--bundle", help="a sentiment bundle (default: train a smoke one)")
     parser.add_argument("--requests", type=int, default=2000, help="requests per level")
     parser.add_argument("--levels", default="1,8,32,128", help="client concurrencies")
-    parser.add_argument("--old-ref", default="main", help="git ref of the old seqkeras/serve.py")
+    parser.add_argument(
+        "--old-ref", default="11f2dc9~1", help="a git ref that still has seqkeras/serve.py"
+    )
     parser.add_argument("--write", help="RESULTS.md to write the section into")
     args = parser.parse_args()
     levels = [int(level) for level in args.levels.split(",")]
