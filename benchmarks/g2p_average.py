@@ -52,7 +52,11 @@ def main(argv=None):
         task.model.set_weights([np.mean(w, axis=0) for w in zip(*weights[-count:])])
         task.history = {"curve": curve, "averaged_epochs": winner["epochs"]}
         task.save(out)
-    record = {"validation_words": len(words), "tried": rows, "kept": winner["epochs"]}
+    record = {
+        "validation_words": len({word for word, _ in words}),
+        "tried": rows,
+        "kept": winner["epochs"],
+    }
     (out.parent / f"{out.name}.averages.json").write_text(json.dumps(record, indent=1))
     print(f"kept epochs {winner['epochs']}: greedy validation WER {winner['val_wer_greedy']:.4f}")
     return 0
