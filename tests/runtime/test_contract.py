@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from seqkeras import SeqKerasError, cli, runtime
-from seqkeras.runtime.bundle import PIPELINES
 from seqkeras.runtime.contract import INPUT_KINDS, LimitError, Option, to_json
+from seqkeras.runtime.loading import registered_pipelines
 from tests.serve_helpers import TEXTS, bundle_path
 
 
@@ -48,16 +48,17 @@ def test_an_option_refuses_bad_values_naming_itself(value, words):
 
 
 def test_every_pipeline_declares_its_contract():
-    assert {"generate", "seq2seq", "caption", "ctc", "tag", "classify", "dna"} <= set(PIPELINES)
-    for kind, bundle_class in PIPELINES.items():
+    pipelines = registered_pipelines()
+    assert {"generate", "seq2seq", "caption", "ctc", "tag", "classify", "dna"} <= set(pipelines)
+    for kind, bundle_class in pipelines.items():
         assert bundle_class.input_kind in INPUT_KINDS, kind
         assert bundle_class.limits["inputs"] >= 1
         for name, option in bundle_class.options.items():
             assert option.name == name
             if option.type in (int, float):
                 assert option.high is not None, f"{kind}.{name} has no upper bound"
-    assert PIPELINES["generate"].input_kind == "prefixes"
-    assert PIPELINES["ctc"].input_kind == "arrays" and PIPELINES["tag"].input_kind == "texts"
+    assert pipelines["generate"].input_kind == "prefixes"
+    assert pipelines["ctc"].input_kind == "arrays" and pipelines["tag"].input_kind == "texts"
 
 
 @pytest.fixture(scope="module")
