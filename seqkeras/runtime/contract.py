@@ -93,7 +93,7 @@ class Option:
         if self.type is int:
             if not float(value).is_integer():
                 raise SeqKerasError(f"option `{self.name}` must be an integer, got {value!r}.")
-            value = math.trunc(value)
+            value = int(value) if isinstance(value, numbers.Integral) else int(float(value))
         else:
             value = float(value)
         if (self.low is not None and value < self.low) or (

@@ -24,10 +24,15 @@ from tests.serve_helpers import TEXTS, bundle_path
         (Option("x", float, 0.5, low=0.0, high=1.0), 1, 1.0),
         (Option("b", bool, False), True, True),
         (Option("w", int, 4, low=1, nullable=True), None, None),
+        (Option("n", int, 1, low=1, high=8), np.int64(5), 5),
+        (Option("n", int, 1, low=1, high=8), np.float32(2.0), 2),
+        (Option("seed", int, None, low=0, high=2**63 - 1), 2**62 + 1, 2**62 + 1),
     ],
 )
 def test_an_option_accepts_values_of_its_type_within_bounds(option, value, expected):
-    assert option.check(value) == expected
+    checked = option.check(value)
+    assert checked == expected
+    assert type(checked) is type(expected)
 
 
 @pytest.mark.parametrize(
