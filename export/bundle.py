@@ -2,7 +2,7 @@
 
 The folder is assembled beside its destination and renamed into place when complete, so an
 interrupted or failed export never leaves a half bundle. The layout is documented in
-`seqkeras.runtime.bundle`, which reads it.
+`seqkeras.runtime.loading`, which reads it.
 """
 
 import importlib.metadata
@@ -15,8 +15,8 @@ from tqdm.auto import tqdm
 
 import seqkeras
 from seqkeras.errors import ExportError
-from seqkeras.files import atomic_write_bytes, staged_directory
-from seqkeras.runtime.bundle import FORMAT, FORMAT_VERSION, MANIFEST, sha256
+from seqkeras.files import atomic_write_bytes, sha256, staged_directory
+from seqkeras.runtime.loading import FORMAT, FORMAT_VERSION, MANIFEST
 
 from .onnx_export import DEFAULT_OPSET, onnx_operators, to_onnx
 from .tflite_export import convert_tflite

@@ -7,7 +7,7 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-TYPED_PACKAGES = ("seqkeras.decoding", "seqkeras.metrics", "seqkeras.text")
+TYPED_PACKAGES = ("seqkeras.decoding", "seqkeras.metrics", "seqkeras.text", "seqkeras.runtime")
 
 
 def public_callables(package):

@@ -38,7 +38,7 @@ def synthetic_input(spec, batch, length, rng):
 
 def run(args):
     from seqkeras import runtime
-    from seqkeras.runtime.bundle import available_backends, choose_backend, read_manifest
+    from seqkeras.runtime.loading import available_backends, choose_backend, read_manifest
 
     for option in ("calls", "batch", "length"):
         if getattr(args, option) < 1:

@@ -21,10 +21,10 @@ from seqkeras.errors import SeqKerasError
 
 def declared_options():
     """Every wire option the registered pipelines declare: dict name -> (Option, kinds)."""
-    from seqkeras.runtime.bundle import PIPELINES
+    from seqkeras.runtime.loading import registered_pipelines
 
     found = {}
-    for kind, bundle_class in sorted(PIPELINES.items()):
+    for kind, bundle_class in sorted(registered_pipelines().items()):
         for name, option in bundle_class.options.items():
             if option.type is not None:
                 found.setdefault(name, (option, []))[1].append(kind)

@@ -28,7 +28,7 @@ import typing
 import numpy as np
 
 from seqkeras.errors import SeqKerasError
-from seqkeras.runtime.dna import dna_bases
+from seqkeras.runtime.pipelines.dna import dna_bases
 
 BASES = "ACGT"
 NONE = "none"

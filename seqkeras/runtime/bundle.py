@@ -1,54 +1,36 @@
-"""Reading exported bundles: `bundle.json` plus the artifacts it names, checked before use.
+"""The runtime's `Bundle`: a loaded bundle's graphs, settings and contract, and the registry of
+task pipelines (`register_pipeline`).
 
-Layout of a bundle folder (written by `seqkeras.export.bundle`):
-
-    bundle.json         the manifest below
-    <graph>.onnx        one file per graph and format
-    <graph>.tflite
-
-    {
-      "format": "seqkeras.bundle", "format_version": 1,
-      "task": "dates" | null,
-      "versions": {"seqkeras": "0.1.0", "tensorflow": "2.21.0", ...},
-      "graphs": {
-        "<graph>": {
-          "inputs":  [{"name": ..., "shape": [null, 50, 64], "dtype": "float32"}, ...],
-          "outputs": [...],
-          "artifacts": {
-            "onnx":   {"file": "<graph>.onnx", "sha256": ..., "bytes": ..., ...},
-            "tflite": {"file": "<graph>.tflite", "sha256": ..., "bytes": ..., ...}
-          }
-        }
-      },
-      "metadata": {...}   the task's own settings (vocabularies, special tokens, decoding)
-    }
+`seqkeras.runtime.loading.load` reads a bundle folder and builds the `Bundle` subclass its
+manifest names; the pipelines themselves live in `seqkeras.runtime.pipelines`.
 """
 
-import json
+from __future__ import annotations
+
+import os
 import pathlib
-import typing
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from seqkeras.errors import BundleError, SeqKerasError
-from seqkeras.files import sha256
-from seqkeras.runtime.contract import LimitError, rows
-from seqkeras.runtime.engines import ENGINES, MODULES, installed
+from seqkeras.runtime.contract import LimitError, Option, rows
 from seqkeras.runtime.model import Model
-from seqkeras.runtime.specs import TensorSpec
+from seqkeras.runtime.specs import GraphInputs, GraphOutputs, TensorSpec
 
-MANIFEST = "bundle.json"
-FORMAT = "seqkeras.bundle"
-FORMAT_VERSION = 1
+if TYPE_CHECKING:
+    from seqkeras.text.preprocessor import Preprocessor
+
+BundleClass = TypeVar("BundleClass", bound="type[Bundle]")
+
+PIPELINES: dict[str, type[Bundle]] = {}
 
 
-PIPELINES = {}
-
-
-def register_pipeline(kind):
+def register_pipeline(kind: str) -> Callable[[BundleClass], BundleClass]:
     """Class decorator: registers a `Bundle` subclass for bundles with metadata pipeline=kind."""
 
-    def decorator(bundle_class):
+    def decorator(bundle_class: BundleClass) -> BundleClass:
         bundle_class.kind = kind
         PIPELINES[kind] = bundle_class
         return bundle_class
@@ -88,13 +70,21 @@ class Bundle:
         graphs: dict graph name -> `Model`.
     """
 
-    kind = None
+    kind: str | None = None
     input_kind = "arrays"
-    options: typing.ClassVar[dict] = {}
-    limits: typing.ClassVar[dict] = {"inputs": 256}
-    preprocessor_class = None
+    # Class-wide declarations; each instance works on its own copies (see `limit`).
+    options: dict[str, Option] = {}  # noqa: RUF012
+    limits: dict[str, int] = {"inputs": 256}  # noqa: RUF012
+    preprocessor_class: type[Preprocessor] | None = None
+    preprocessor: Any
 
-    def __init__(self, path, backend, manifest, graphs):
+    def __init__(
+        self,
+        path: pathlib.Path,
+        backend: str,
+        manifest: dict[str, Any],
+        graphs: dict[str, Model],
+    ) -> None:
         self.path = path
         self.backend = backend
         self.task = manifest.get("task")
@@ -114,16 +104,16 @@ class Bundle:
                 f"{path}: not a valid {self.kind or 'seqkeras'} bundle ({error})."
             ) from None
 
-    def setup(self):
+    def setup(self) -> None:
         """Builds what `predict` needs from `metadata` and `graphs` (subclasses)."""
 
     @property
-    def array_dtype(self):
+    def array_dtype(self) -> str:
         """For `"arrays"` bundles: the dtype each input array is converted to (a plain
         bundle's: its graph's first input's)."""
         return next(iter(self.graphs.values())).inputs[0].dtype
 
-    def read_arguments(self, arguments):
+    def read_arguments(self, arguments: Sequence[str]) -> Any:
         """The inputs of command-line arguments: the strings themselves for texts and
         prefixes (no prefix: one empty one), `read_files(arguments)` for arrays."""
         if self.input_kind == "arrays":
@@ -132,11 +122,11 @@ class Bundle:
             return list(arguments) or [""]
         return list(arguments)
 
-    def read_files(self, paths):
+    def read_files(self, paths: Sequence[str]) -> Any:
         """A plain bundle's inputs: one .npy file per input of its graph (`read_arrays`)."""
         return read_arrays(paths, next(iter(self.graphs.values())).inputs)
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> Model:
         if name not in self.graphs:
             raise SeqKerasError(
                 f"{self.path}: no graph {name!r}; the bundle has {sorted(self.graphs)}."
@@ -144,15 +134,15 @@ class Bundle:
         return self.graphs[name]
 
     @property
-    def concurrent(self):
+    def concurrent(self) -> bool:
         """Whether `predict` may run in several threads at once (see the class docstring)."""
         return all(graph.engine.concurrent for graph in self.graphs.values())
 
-    def run_graph(self, name, inputs):
+    def run_graph(self, name: str, inputs: GraphInputs) -> GraphOutputs:
         """`Model.predict` of the graph `name` (an array, a list in input order, or a dict)."""
         return self[name].predict(inputs)
 
-    def check_options(self, options):
+    def check_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """The options with defaults filled in, each checked against its declaration.
 
         Raises:
@@ -168,7 +158,7 @@ class Bundle:
             for name, option in self.options.items()
         }
 
-    def check_inputs(self, inputs, options):
+    def check_inputs(self, inputs: Any, options: dict[str, Any]) -> Any:
         """Checks the request-wide limits; returns `inputs` as a list (or an array batch).
 
         Raises:
@@ -186,7 +176,7 @@ class Bundle:
             raise LimitError(f"{count} inputs; the most per call is {self.limits['inputs']}.")
         return inputs
 
-    def predict(self, inputs, *, graph=None, **options):
+    def predict(self, inputs: Any, *, graph: str | None = None, **options: Any) -> Any:
         """The answer for each input, with keyword `options` (see `options`).
 
         Args:
@@ -204,24 +194,27 @@ class Bundle:
         options = self.check_options(options)
         return self.answer(self.check_inputs(inputs, options), **options)
 
-    def predict_scored(self, inputs, **options):
+    def predict_scored(self, inputs: Any, **options: Any) -> list[dict[str, Any]]:
         """One dict per input: `predict`'s answer and, where the task has them, its scores."""
         options = self.check_options(options)
         return self.scored(self.check_inputs(inputs, options), **options)
 
-    def answer(self, inputs):
-        """`predict` after the checks: a plain bundle runs its only graph."""
+    def answer(self, inputs: Any, /, *args: Any, **options: Any) -> Any:
+        """`predict` after the checks: a plain bundle runs its only graph.
+
+        Subclasses name their declared options as keywords; the open signature here lets them.
+        """
         if len(self.graphs) != 1:
             raise SeqKerasError(
                 f"{self.path}: the bundle has graphs {sorted(self.graphs)}; use run_graph."
             )
         return self.run_graph(next(iter(self.graphs)), inputs)
 
-    def scored(self, inputs, **options):
+    def scored(self, inputs: Any, /, *args: Any, **options: Any) -> list[dict[str, Any]]:
         """`predict_scored` after the checks; subclasses add their scores."""
         return [{"output": output} for output in rows(self.answer(inputs, **options))]
 
-    def limit(self, **highs):
+    def limit(self, **highs: float) -> Bundle:
         """Lowers the upper bound of options and limits by name (never raises one); returns self.
 
         Raises:
@@ -244,7 +237,7 @@ class Bundle:
                 raise SeqKerasError(f"cannot limit {name!r}; the bounded names are {known}.")
         return self
 
-    def describe(self):
+    def describe(self) -> dict[str, Any]:
         """The contract as JSON: task, backend, input kind, options (wire ones), limits."""
         return {
             "task": self.task,
@@ -258,7 +251,7 @@ class Bundle:
             "limits": dict(self.limits),
         }
 
-    def warm_up(self):
+    def warm_up(self) -> None:
         """Runs every graph once on a batch of zeros (first-call allocations happen here)."""
         for graph in self.graphs.values():
             graph.predict(
@@ -270,12 +263,14 @@ class Bundle:
                 }
             )
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         graphs = sorted(self.graphs)
         return f"<seqkeras.runtime.Bundle {str(self.path)!r} ({self.backend}): {graphs}>"
 
 
-def read_arrays(paths, specs):
+def read_arrays(
+    paths: Sequence[str | os.PathLike[str]], specs: Sequence[TensorSpec]
+) -> np.ndarray | dict[str, np.ndarray]:
     """One .npy file per input spec: the array (one input) or a dict name -> array.
 
     Raises:
@@ -294,176 +289,3 @@ def read_arrays(paths, specs):
     if len(arrays) == 1:
         return arrays[0]
     return {spec.name: array for spec, array in zip(specs, arrays)}
-
-
-def read_manifest(path):
-    """Returns the parsed and validated `bundle.json` of the bundle folder `path`."""
-    path = pathlib.Path(path)
-    manifest_path = path / MANIFEST
-    if not path.is_dir():
-        raise BundleError(f"{path}: not a bundle folder (no such directory).")
-    if not manifest_path.is_file():
-        raise BundleError(f"{path}: not a seqkeras bundle ({MANIFEST} is missing).")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BundleError(f"{manifest_path}: not valid JSON ({error}).") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BundleError(f"{manifest_path}: not a seqkeras bundle manifest.")
-    version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
-        raise BundleError(
-            f"{manifest_path}: bundle format_version {version!r}; this seqkeras reads "
-            f"version {FORMAT_VERSION}. Re-export the model with this seqkeras version."
-        )
-    graphs = manifest.get("graphs")
-    if not isinstance(graphs, dict) or not graphs:
-        raise BundleError(f"{manifest_path}: 'graphs' must be a non-empty object.")
-    for name, graph in graphs.items():
-        try:
-            graph["inputs"] = [TensorSpec.from_json(s) for s in graph["inputs"]]
-            graph["outputs"] = [TensorSpec.from_json(s) for s in graph["outputs"]]
-            artifacts = graph["artifacts"]
-            for artifact in artifacts.values():
-                _check_file_name(artifact["file"], manifest_path)
-                if not isinstance(artifact["sha256"], str):
-                    raise TypeError("'sha256' must be a string")
-        except (KeyError, TypeError, ValueError) as error:
-            raise BundleError(
-                f"{manifest_path}: graph {name!r} is malformed ({type(error).__name__}: {error})."
-            ) from None
-    return manifest
-
-
-def _check_file_name(name, manifest_path):
-    if not isinstance(name, str) or pathlib.PurePath(name).name != name or name in ("", ".", ".."):
-        raise BundleError(f"{manifest_path}: artifact file {name!r} must be a plain file name.")
-
-
-def available_backends(manifest):
-    """The backends that every graph of `manifest` has and whose engine is installed, in the
-    order `load` prefers them (ONNX Runtime first)."""
-    present = set.intersection(*(set(g["artifacts"]) for g in manifest["graphs"].values()))
-    return [backend for backend in ENGINES if backend in present and installed(backend)]
-
-
-def choose_backend(manifest, path):
-    """The backend `load` uses by default (see `available_backends`).
-
-    Raises:
-        BundleError: no backend of the bundle has its engine installed.
-    """
-    backends = available_backends(manifest)
-    if not backends:
-        formats = set.union(*(set(g["artifacts"]) for g in manifest["graphs"].values()))
-        needs = " or ".join(
-            f"{MODULES[f][0]} (pip install 'seqkeras[{MODULES[f][1]}]')"
-            for f in ENGINES
-            if f in formats
-        )
-        raise BundleError(f"{path}: no engine to run it is installed; it needs {needs}.")
-    return backends[0]
-
-
-def load(bundle_dir, backend=None, num_threads=None):
-    """Loads an exported bundle for inference with NumPy and one engine, without TensorFlow.
-
-    Every artifact the chosen backend needs is checked against the manifest before use: the
-    file exists, its SHA-256 matches, and its inputs and outputs are those recorded.
-
-    Args:
-        bundle_dir: the bundle folder (written by `seqkeras.export.bundle`).
-        backend: `"onnx"` (ONNX Runtime) or `"tflite"` (LiteRT); None: the first the bundle
-            has and this machine can run (`available_backends`).
-        num_threads: threads the engine may use (its default if None).
-
-    Returns:
-        A `Bundle`: a task's bundle as its pipeline's subclass (registered with
-        `register_pipeline`), whose `predict(inputs, **options)` gives the task's answers;
-        a plain bundle's `predict` runs its only graph; `run_graph(name, inputs)` any graph.
-
-    Raises:
-        BundleError: the bundle is missing, incomplete, corrupt or of another format version.
-        SeqKerasError: `backend` is not one of the two.
-
-    Example:
-
-    >>> bundle = seqkeras.runtime.load("dates_bundle", backend="tflite")
-    >>> probs = bundle.predict(token_ids)
-    """
-    if backend is not None and backend not in ENGINES:
-        raise SeqKerasError(
-            f"runtime.load: `backend` must be one of {sorted(ENGINES)}, got {backend!r}."
-        )
-    path = pathlib.Path(bundle_dir)
-    manifest = read_manifest(path)
-    if backend is None:
-        backend = choose_backend(manifest, path)
-    graphs = {}
-    for name, graph in manifest["graphs"].items():
-        artifact = graph["artifacts"].get(backend)
-        if artifact is None:
-            raise BundleError(
-                f"{path}: graph {name!r} has no {backend} artifact "
-                f"(it has: {', '.join(sorted(graph['artifacts'])) or 'none'})."
-            )
-        file = path / artifact["file"]
-        if not file.is_file():
-            raise BundleError(f"{path}: {artifact['file']} is missing.")
-        if sha256(file) != artifact["sha256"]:
-            raise BundleError(
-                f"{file}: SHA-256 does not match {MANIFEST}; the file is corrupt or was replaced."
-            )
-        engine = ENGINES[backend](file, num_threads)
-        _check_signature(file, "input", graph["inputs"], engine.inputs)
-        _check_signature(file, "output", graph["outputs"], engine.outputs)
-        graphs[name] = Model(
-            name,
-            engine,
-            _with_fixed_dimensions(graph["inputs"], engine.inputs),
-            _with_fixed_dimensions(graph["outputs"], engine.outputs),
-        )
-    return pipeline_class(manifest, path)(path, backend, manifest, graphs)
-
-
-def pipeline_class(manifest, path):
-    """The `Bundle` class for a manifest: its pipeline's, or `Bundle` when it names none."""
-    kind = (manifest.get("metadata") or {}).get("pipeline")
-    if kind is None:
-        return Bundle
-    if kind not in PIPELINES:
-        raise BundleError(
-            f"{path}: pipeline {kind!r} is unknown to this seqkeras (it knows {sorted(PIPELINES)})."
-        )
-    return PIPELINES[kind]
-
-
-def _with_fixed_dimensions(recorded, actual):
-    """The recorded specs, with the dimensions (batch aside) the artifact fixes filled in."""
-    by_name = {spec.name: spec for spec in actual}
-    return [
-        TensorSpec(
-            spec.name,
-            tuple(
-                r if r is not None or i == 0 else a
-                for i, (r, a) in enumerate(zip(spec.shape, by_name[spec.name].shape))
-            ),
-            spec.dtype,
-        )
-        for spec in recorded
-    ]
-
-
-def _check_signature(file, kind, recorded, actual):
-    by_name = {spec.name: spec for spec in actual}
-    if sorted(by_name) != sorted(spec.name for spec in recorded):
-        raise BundleError(
-            f"{file}: {kind}s {sorted(by_name)} differ from those in {MANIFEST} "
-            f"{sorted(spec.name for spec in recorded)}."
-        )
-    for spec in recorded:
-        if not spec.compatible_with(by_name[spec.name]):
-            raise BundleError(
-                f"{file}: {kind} {spec.name!r} is {by_name[spec.name].to_json()} in the file but "
-                f"{spec.to_json()} in {MANIFEST}."
-            )

@@ -14,18 +14,23 @@ The command line and the server read these declarations; they never inspect a si
 test a bundle's class. A server may lower the bounds (`Bundle.limit`), never raise them.
 """
 
+from __future__ import annotations
+
+import builtins
 import contextlib
 import dataclasses
 import math
 import numbers
 import threading
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
 from seqkeras.errors import SeqKerasError
 
 INPUT_KINDS = ("texts", "prefixes", "arrays")
-TYPE_NAMES = {int: "integer", float: "number", bool: "boolean"}
+TYPE_NAMES: dict[type, str] = {int: "integer", float: "number", bool: "boolean"}
 
 
 class LimitError(SeqKerasError):
@@ -56,14 +61,14 @@ class Option:
 
     name: str
     type: type | None
-    default: object = None
+    default: Any = None
     low: float | None = None
     high: float | None = None
     nullable: bool = False
-    also: tuple = ()
+    also: tuple[builtins.type, ...] = ()
     help: str = ""
 
-    def check(self, value):
+    def check(self, value: Any) -> Any:
         """Returns `value` checked (and an integral float as an int), or raises SeqKerasError.
 
         None is the default, unless the option is `nullable` (then None is a value: "off").
@@ -88,7 +93,7 @@ class Option:
         if self.type is int:
             if not float(value).is_integer():
                 raise SeqKerasError(f"option `{self.name}` must be an integer, got {value!r}.")
-            value = int(value)
+            value = int(value) if isinstance(value, numbers.Integral) else int(float(value))
         else:
             value = float(value)
         if (self.low is not None and value < self.low) or (
@@ -97,25 +102,29 @@ class Option:
             raise SeqKerasError(f"option `{self.name}` must be {self.range_text()}, got {value!r}.")
         return value
 
-    def range_text(self):
+    def range_text(self) -> str:
+        """The bounds in words, e.g. `between 1 and 16` (for error messages)."""
         if self.low is not None and self.high is not None:
             return f"between {self.low} and {self.high}"
         if self.low is not None:
             return f">= {self.low}"
         return f"<= {self.high}"
 
-    def lowered(self, high):
+    def lowered(self, high: float) -> Option:
         """This option with its upper bound lowered to `high` (never raised)."""
         if self.type not in (int, float):
             raise SeqKerasError(f"option `{self.name}` is not a number; it has no upper bound.")
         high = self.check(high)
         return dataclasses.replace(self, high=high)
 
-    def with_default(self, default):
+    def with_default(self, default: Any) -> Option:
+        """This option with another default (checked like a value)."""
         return dataclasses.replace(self, default=self.check(default))
 
-    def to_json(self):
+    def to_json(self) -> dict[str, Any]:
         """The option as the server describes it (`type` None options are never described)."""
+        if self.type is None:
+            raise SeqKerasError(f"option `{self.name}` is for Python callers only.")
         return {
             "type": TYPE_NAMES[self.type],
             "default": self.default,
@@ -126,16 +135,16 @@ class Option:
         }
 
 
-def _article(name):
+def _article(name: str) -> str:
     return f"an {name}" if name[0] in "aeiou" else f"a {name}"
 
 
-def declare(*declared):
+def declare(*declared: Option) -> dict[str, Option]:
     """A dict name -> `Option` of the options in `declared` (a bundle class's `options`)."""
     return {option.name: option for option in declared}
 
 
-def to_json(value):
+def to_json(value: Any) -> Any:
     """`value` (outputs of `predict`: lists, dicts, tuples, NumPy arrays and scalars) as plain
     JSON types.
 
@@ -158,7 +167,7 @@ def to_json(value):
     return value
 
 
-def rows(outputs):
+def rows(outputs: Any) -> list[Any]:
     """The outputs of `predict` as one item per input: a list as it is, an array's rows, a
     dict of arrays (a plain multi-output graph) as one dict per row."""
     if isinstance(outputs, dict):
@@ -175,7 +184,7 @@ _stop = threading.local()
 
 
 @contextlib.contextmanager
-def stop_when(predicate):
+def stop_when(predicate: Callable[[], bool]) -> Iterator[None]:
     """Within the block, `check_stop()` in this thread raises `Cancelled` once `predicate()`
     is true (a server stops the work of requests whose clients left or timed out)."""
     previous = getattr(_stop, "predicate", None)
@@ -186,7 +195,7 @@ def stop_when(predicate):
         _stop.predicate = previous
 
 
-def check_stop():
+def check_stop() -> None:
     """Raises `Cancelled` if the caller of this thread's `stop_when` gave up; long pipelines
     call it between units of work (e.g. generated texts)."""
     predicate = getattr(_stop, "predicate", None)

@@ -10,9 +10,14 @@ is not (two threads on one interpreter raise errors or mix up tensors), so `Lite
 holds a lock: any thread may call it, one call runs at a time.
 """
 
+from __future__ import annotations
+
 import importlib
 import importlib.util
+import os
 import threading
+import types
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -32,13 +37,28 @@ _ONNX_DTYPES = {
 }
 
 
+class Engine(Protocol):
+    """What `Model` needs of an engine: its backend, thread safety, tensors and `run`."""
+
+    backend: ClassVar[str]
+    concurrent: ClassVar[bool]
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+
+    def __init__(self, path: str | os.PathLike[str], num_threads: int | None = None) -> None: ...
+
+    def run(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The outputs by name for checked input arrays by name."""
+        ...
+
+
 class OnnxEngine:
     """An ONNX model in an `onnxruntime.InferenceSession` (CPU)."""
 
-    backend = "onnx"
-    concurrent = True
+    backend: ClassVar[str] = "onnx"
+    concurrent: ClassVar[bool] = True
 
-    def __init__(self, path, num_threads=None):
+    def __init__(self, path: str | os.PathLike[str], num_threads: int | None = None) -> None:
         onnxruntime = require("onnx")
         options = onnxruntime.SessionOptions()
         if num_threads:
@@ -54,13 +74,13 @@ class OnnxEngine:
         self._output_names = [spec.name for spec in self.outputs]
 
     @staticmethod
-    def _spec(node, path):
+    def _spec(node: Any, path: str | os.PathLike[str]) -> TensorSpec:
         if node.type not in _ONNX_DTYPES:
             raise BundleError(f"{path}: tensor {node.name!r} has unsupported type {node.type}.")
         shape = tuple(d if isinstance(d, int) else None for d in node.shape)
         return TensorSpec(node.name, shape, _ONNX_DTYPES[node.type])
 
-    def run(self, arrays):
+    def run(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         outputs = self._session.run(self._output_names, arrays)
         return dict(zip(self._output_names, outputs))
 
@@ -72,10 +92,10 @@ class LiteRTEngine:
     every run, so a run never sees the state a previous one left behind.
     """
 
-    backend = "tflite"
-    concurrent = False
+    backend: ClassVar[str] = "tflite"
+    concurrent: ClassVar[bool] = False
 
-    def __init__(self, path, num_threads=None):
+    def __init__(self, path: str | os.PathLike[str], num_threads: int | None = None) -> None:
         require("tflite")
         from ai_edge_litert.interpreter import Interpreter
 
@@ -100,15 +120,15 @@ class LiteRTEngine:
         self._lock = threading.Lock()
 
     @staticmethod
-    def _spec(name, details):
+    def _spec(name: str, details: dict[str, Any]) -> TensorSpec:
         shape = tuple(None if d < 0 else int(d) for d in details["shape_signature"])
         return TensorSpec(name, shape, np.dtype(details["dtype"]).name)
 
-    def run(self, arrays):
+    def run(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         with self._lock:
             return self._run(arrays)
 
-    def _run(self, arrays):
+    def _run(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         resized = False
         for name, array in arrays.items():
             if array.shape != self._shapes[name]:
@@ -129,13 +149,16 @@ class LiteRTEngine:
         }
 
 
-ENGINES = {"onnx": OnnxEngine, "tflite": LiteRTEngine}
+ENGINES: dict[str, type[Engine]] = {"onnx": OnnxEngine, "tflite": LiteRTEngine}
 SUFFIXES = {".onnx": "onnx", ".tflite": "tflite"}
 # backend -> (the module its engine imports, the seqkeras extra that installs it)
-MODULES = {"onnx": ("onnxruntime", "onnx"), "tflite": ("ai_edge_litert", "litert")}
+MODULES: dict[str, tuple[str, str]] = {
+    "onnx": ("onnxruntime", "onnx"),
+    "tflite": ("ai_edge_litert", "litert"),
+}
 
 
-def installed(backend):
+def installed(backend: str) -> bool:
     """Whether the engine library of `backend` can be imported here."""
     try:
         return importlib.util.find_spec(MODULES[backend][0]) is not None
@@ -143,7 +166,7 @@ def installed(backend):
         return False
 
 
-def require(backend):
+def require(backend: str) -> types.ModuleType:
     """Imports the engine library of `backend`, or raises SeqKerasError naming its extra."""
     module, extra = MODULES[backend]
     try:

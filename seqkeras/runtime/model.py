@@ -1,12 +1,15 @@
 """One exported graph, ready to run: `Model.predict` over NumPy arrays."""
 
+from __future__ import annotations
+
+import os
 import pathlib
 
 import numpy as np
 
 from seqkeras.errors import BundleError, SeqKerasError
-from seqkeras.runtime.engines import ENGINES, SUFFIXES
-from seqkeras.runtime.specs import TensorSpec, feed
+from seqkeras.runtime.engines import ENGINES, SUFFIXES, Engine
+from seqkeras.runtime.specs import GraphInputs, GraphOutputs, TensorSpec, feed
 
 
 class Model:
@@ -22,16 +25,22 @@ class Model:
             the engine's own if omitted.
     """
 
-    def __init__(self, name, engine, inputs=None, outputs=None):
+    def __init__(
+        self,
+        name: str,
+        engine: Engine,
+        inputs: list[TensorSpec] | None = None,
+        outputs: list[TensorSpec] | None = None,
+    ) -> None:
         self.name = name
         self.engine = engine
         self.backend = engine.backend
         self.inputs = inputs or [_free_batch(spec) for spec in engine.inputs]
         self.outputs = outputs or [_free_batch(spec) for spec in engine.outputs]
         batch_sizes = {spec.shape[0] for spec in engine.inputs if spec.shape}
-        self.batch_size = batch_sizes.pop() if len(batch_sizes) == 1 else None
+        self.batch_size: int | None = batch_sizes.pop() if len(batch_sizes) == 1 else None
 
-    def predict(self, inputs):
+    def predict(self, inputs: GraphInputs) -> GraphOutputs:
         """Runs the graph.
 
         Args:
@@ -51,13 +60,14 @@ class Model:
         if self.batch_size is None or batch == self.batch_size:
             results = self.engine.run(arrays)
         else:
-            results = self._run_in_chunks(arrays, batch)
+            results = self._run_in_chunks(arrays, batch, self.batch_size)
         if len(self.outputs) == 1:
             return results[self.outputs[0].name]
         return {spec.name: results[spec.name] for spec in self.outputs}
 
-    def _run_in_chunks(self, arrays, batch):
-        size = self.batch_size
+    def _run_in_chunks(
+        self, arrays: dict[str, np.ndarray], batch: int, size: int
+    ) -> dict[str, np.ndarray]:
         chunks = []
         for start in range(0, batch, size):
             chunk = {}
@@ -70,7 +80,7 @@ class Model:
             chunks.append(self.engine.run(chunk))
         return {name: np.concatenate([c[name] for c in chunks])[:batch] for name in chunks[0]}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"<seqkeras.runtime.Model {self.name!r} ({self.backend}): "
             f"inputs {[s.to_json() for s in self.inputs]}, "
@@ -78,13 +88,13 @@ class Model:
         )
 
 
-def _free_batch(spec):
+def _free_batch(spec: TensorSpec) -> TensorSpec:
     if not spec.shape:
         return spec
     return TensorSpec(spec.name, (None, *spec.shape[1:]), spec.dtype)
 
 
-def load_artifact(path, num_threads=None):
+def load_artifact(path: str | os.PathLike[str], num_threads: int | None = None) -> Model:
     """Opens one `.onnx` or `.tflite` file as a `Model` (no bundle.json needed).
 
     Args:

@@ -29,20 +29,27 @@ package (the `tasks` extra); without it `lookup=True` raises `SeqKerasError` say
 `lookup=False` works with the runtime alone.
 """
 
+from __future__ import annotations
+
 import json
+import os
 import pathlib
 import re
 import unicodedata
+from collections.abc import Sequence
+from typing import Any
 
 from seqkeras.errors import BundleError, SeqKerasError
-from seqkeras.runtime.bundle import load, sha256
+from seqkeras.files import sha256
+from seqkeras.runtime.bundle import Bundle
+from seqkeras.runtime.loading import load
 
 PRESETS_DIR = pathlib.Path(__file__).resolve().parent.parent / "presets"
 MANIFEST = "preset.json"
 _WORD = re.compile(r"[a-z][a-z']*")
 
 
-def available_presets():
+def available_presets() -> dict[str, dict[str, Any]]:
     """The shipped presets: a dict name -> its parsed `preset.json`, sorted by name."""
     if not PRESETS_DIR.is_dir():
         return {}
@@ -52,7 +59,7 @@ def available_presets():
     }
 
 
-def load_preset(name, backend=None, num_threads=None):
+def load_preset(name: str, backend: str | None = None, num_threads: int | None = None) -> G2PPreset:
     """Loads a shipped preset by name, its files checked against the preset's manifest.
 
     Args:
@@ -84,7 +91,7 @@ def load_preset(name, backend=None, num_threads=None):
     return G2PPreset(name, manifest, bundle)
 
 
-def verify_files(folder, manifest):
+def verify_files(folder: str | os.PathLike[str], manifest: dict[str, Any]) -> None:
     """Raises `BundleError` unless every file of `manifest["files"]` in `folder` has its
     recorded SHA-256."""
     for file_name, digest in manifest["files"].items():
@@ -95,10 +102,10 @@ def verify_files(folder, manifest):
             raise BundleError(f"{file}: SHA-256 does not match {MANIFEST}; the preset was altered.")
 
 
-def _read_manifest(folder):
+def _read_manifest(folder: pathlib.Path) -> dict[str, Any]:
     path = folder / MANIFEST
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(manifest["files"], dict) or not isinstance(manifest["backend"], str):
             raise TypeError("'files' must be an object and 'backend' a string")
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
@@ -106,7 +113,7 @@ def _read_manifest(folder):
     return manifest
 
 
-def normalize_word(word, max_length):
+def normalize_word(word: object, max_length: int) -> str:
     """A word as the G2P preset reads it (see the module), or `SeqKerasError` naming it."""
     if not isinstance(word, str):
         raise SeqKerasError(f"g2p: a word must be a string, got {type(word).__name__}.")
@@ -122,7 +129,7 @@ def normalize_word(word, max_length):
     return normalized
 
 
-def _dictionary():
+def _dictionary() -> dict[str, list[str]]:
     try:
         from seqkeras.datasets.cmudict import pronunciations
 
@@ -144,10 +151,16 @@ class G2PPreset:
         bundle: the underlying `Seq2SeqBundle`.
     """
 
-    def __init__(self, name, manifest, bundle):
+    def __init__(self, name: str, manifest: dict[str, Any], bundle: Bundle) -> None:
         self.name, self.manifest, self.bundle = name, manifest, bundle
 
-    def predict(self, words, lookup=True, variants=False, beam_width=None):
+    def predict(
+        self,
+        words: Sequence[str],
+        lookup: bool = True,
+        variants: bool = False,
+        beam_width: int | None = None,
+    ) -> list[str] | list[list[str]]:
         """The pronunciation of each word (ARPAbet with stress, space-separated).
 
         Args:
@@ -171,24 +184,24 @@ class G2PPreset:
         normalized = [normalize_word(word, length) for word in words]
         dictionary = _dictionary() if lookup else {}
         unknown = list(dict.fromkeys(w for w in normalized if w not in dictionary))
-        predicted = {}
+        predicted: dict[str, str] = {}
         if unknown:
             outputs = predict_in_chunks(self.bundle, unknown, beam_width=beam_width)
             predicted = dict(zip(unknown, outputs))
         results = [dictionary.get(w) or [predicted[w]] for w in normalized]
         return results if variants else [found[0] for found in results]
 
-    def sources(self, words, lookup=True):
+    def sources(self, words: Sequence[str], lookup: bool = True) -> list[str]:
         """`"cmudict"` or `"model"` per word: where `predict` takes its pronunciation from."""
         length = self.bundle.preprocessor.source_length
         dictionary = _dictionary() if lookup else {}
         return ["cmudict" if normalize_word(w, length) in dictionary else "model" for w in words]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<seqkeras.runtime.G2PPreset {self.name!r} ({self.bundle.backend})>"
 
 
-def predict_in_chunks(bundle, inputs, **options):
+def predict_in_chunks(bundle: Bundle, inputs: Sequence[Any], **options: Any) -> list[Any]:
     """`bundle.predict` over any number of inputs, at most `bundle.limits["inputs"]` per call."""
     size = bundle.limits["inputs"]
     return [
@@ -198,7 +211,7 @@ def predict_in_chunks(bundle, inputs, **options):
     ]
 
 
-def write_manifest(folder, fields):
+def write_manifest(folder: str | os.PathLike[str], fields: dict[str, Any]) -> dict[str, Any]:
     """Writes `preset.json` into a bundle folder: `fields` plus the SHA-256 of every file.
 
     Args:

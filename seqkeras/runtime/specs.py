@@ -1,14 +1,24 @@
 """Names, shapes and dtypes of the tensors a graph takes and returns, and the checks on inputs."""
 
+from __future__ import annotations
+
 import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
+import numpy.typing as npt
 
 from seqkeras.errors import SeqKerasError
 
 DTYPES = frozenset(
     {"float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool"}
 )
+
+# What a graph takes: an array (one input), a list in input order, or a dict by input name.
+GraphInputs: TypeAlias = npt.ArrayLike | Mapping[str, npt.ArrayLike]
+# What a graph returns: its output array (one output), else a dict by output name.
+GraphOutputs: TypeAlias = np.ndarray | dict[str, np.ndarray]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,21 +32,21 @@ class TensorSpec:
     """
 
     name: str
-    shape: tuple
+    shape: tuple[int | None, ...]
     dtype: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         object.__setattr__(self, "shape", tuple(None if d is None else int(d) for d in self.shape))
         object.__setattr__(self, "dtype", np.dtype(self.dtype).name)
 
-    def to_json(self):
+    def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
 
     @classmethod
-    def from_json(cls, config):
+    def from_json(cls, config: Mapping[str, Any]) -> TensorSpec:
         return cls(config["name"], tuple(config["shape"]), config["dtype"])
 
-    def compatible_with(self, other):
+    def compatible_with(self, other: TensorSpec) -> bool:
         """Whether both specs name the same tensor, with shapes that agree where both are known."""
         return (
             self.name == other.name
@@ -45,7 +55,7 @@ class TensorSpec:
             and all(a is None or b is None or a == b for a, b in zip(self.shape, other.shape))
         )
 
-    def check(self, value, graph_name):
+    def check(self, value: npt.ArrayLike, graph_name: str) -> np.ndarray:
         """Returns `value` as an array of this spec's dtype, or raises `SeqKerasError`.
 
         Values of the same kind (integer for integer, floating point for floating point) are
@@ -82,21 +92,23 @@ class TensorSpec:
         return array.astype(expected, copy=False)
 
 
-def _same_kind(actual, expected):
+def _same_kind(actual: np.dtype, expected: np.dtype) -> bool:
     kind = {"f": "float", "i": "int", "u": "int", "b": "bool"}
     return actual.kind in kind and kind.get(actual.kind) == kind.get(expected.kind)
 
 
-def _shape_text(shape):
+def _shape_text(shape: tuple[int | None, ...]) -> str:
     return "(" + ", ".join("N" if d is None else str(d) for d in shape) + ")"
 
 
-def feed(specs, inputs, graph_name):
+def feed(
+    specs: Sequence[TensorSpec], inputs: GraphInputs, graph_name: str
+) -> dict[str, np.ndarray]:
     """Maps `inputs` (an array, a list in input order, or a dict by name) to checked arrays.
 
     Returns a dict name -> array, all with the same batch size.
     """
-    if isinstance(inputs, dict):
+    if isinstance(inputs, Mapping):
         missing = [s.name for s in specs if s.name not in inputs]
         unknown = sorted(set(inputs) - {s.name for s in specs})
         if missing or unknown:

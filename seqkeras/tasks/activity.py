@@ -8,7 +8,7 @@
     task.export("activity_bundle")  # runtime.load(...).predict(clips): the same labels
 
 Each clip x<1..T> (20-60 frames, `seqkeras.datasets.activity`) is normalized on its own
-(`seqkeras.runtime.frames.KeypointPreprocessor`: posture and per-frame motion, in units of
+(`seqkeras.runtime.pipelines.frames.KeypointPreprocessor`: posture and per-frame motion, in units of
 the body's size) and zero-padded to the model's `max_frames`; the padded frames are masked,
 so a clip's label does not depend on how much padding follows it. Stacked recurrent layers
 read the frames and the last one's final state a<T> is classified:
@@ -27,8 +27,8 @@ import numpy as np
 from seqkeras import layers
 from seqkeras.datasets.activity import ACTIVITIES, KEYPOINTS, activity_clips
 from seqkeras.errors import SeqKerasError
-from seqkeras.runtime.frames import KeypointPreprocessor
-from seqkeras.runtime.labeling import Classifier
+from seqkeras.runtime.pipelines.frames import KeypointPreprocessor
+from seqkeras.runtime.pipelines.labeling import Classifier
 from seqkeras.tasks import register
 from seqkeras.tasks.base import Task
 

@@ -25,7 +25,7 @@ from seqkeras.datasets.speech import WORDS, speech_corpus
 from seqkeras.errors import SeqKerasError
 from seqkeras.losses import CTCLoss
 from seqkeras.metrics import cer, wer
-from seqkeras.runtime.ctc import SpeechPreprocessor, Transcriber
+from seqkeras.runtime.pipelines.ctc import SpeechPreprocessor, Transcriber
 from seqkeras.tasks import register
 from seqkeras.tasks.base import Task
 

@@ -24,7 +24,7 @@ from keras import ops
 from seqkeras import metrics
 from seqkeras.datasets.shapes import shape_scenes
 from seqkeras.files import atomic_path
-from seqkeras.runtime.seq2seq import CaptionPreprocessor
+from seqkeras.runtime.pipelines.seq2seq import CaptionPreprocessor
 from seqkeras.tasks import register
 from seqkeras.tasks.seq2seq import (
     STATE_NAMES,

@@ -21,7 +21,7 @@ from seqkeras import layers
 from seqkeras.datasets.names import DEFAULT_LOCALES, first_names
 from seqkeras.errors import SeqKerasError
 from seqkeras.metrics.perplexity import Perplexity
-from seqkeras.runtime.pipelines import StepDecoder
+from seqkeras.runtime.pipelines.generation import StepDecoder
 from seqkeras.tasks import register
 from seqkeras.tasks.base import Task
 from seqkeras.text import CharTokenizer, TextPreprocessor, bucket_by_length

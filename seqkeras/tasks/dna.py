@@ -33,7 +33,7 @@ from seqkeras import layers, metrics
 from seqkeras.datasets.dna import MOTIFS, dna_sequences
 from seqkeras.errors import SeqKerasError
 from seqkeras.files import atomic_path
-from seqkeras.runtime.dna import DnaAnnotator, DnaPreprocessor
+from seqkeras.runtime.pipelines.dna import DnaAnnotator, DnaPreprocessor
 from seqkeras.tasks import register
 from seqkeras.tasks.base import Task
 from seqkeras.text import bucket_by_length

@@ -25,7 +25,7 @@ from seqkeras import layers, metrics
 from seqkeras.datasets.ner import LOCALES, ner_sentences
 from seqkeras.errors import SeqKerasError
 from seqkeras.files import atomic_path
-from seqkeras.runtime.labeling import Tagger, TaggingPreprocessor
+from seqkeras.runtime.pipelines.labeling import Tagger, TaggingPreprocessor
 from seqkeras.tasks import register
 from seqkeras.tasks.base import Task
 from seqkeras.text import bucket_by_length

@@ -30,7 +30,7 @@ import numpy as np
 from seqkeras import layers
 from seqkeras.datasets.sentiment import KINDS, sentiment_reviews, sentiment_words, split_words
 from seqkeras.errors import SeqKerasError
-from seqkeras.runtime.labeling import ClassificationPreprocessor, Classifier
+from seqkeras.runtime.pipelines.labeling import ClassificationPreprocessor, Classifier
 from seqkeras.tasks import register
 from seqkeras.tasks.base import Task
 

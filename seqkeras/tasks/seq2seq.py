@@ -28,7 +28,7 @@ from keras import ops
 from seqkeras import layers
 from seqkeras.errors import SeqKerasError
 from seqkeras.files import atomic_path
-from seqkeras.runtime.seq2seq import Seq2SeqDecoder, Seq2SeqPreprocessor
+from seqkeras.runtime.pipelines.seq2seq import Seq2SeqDecoder, Seq2SeqPreprocessor
 from seqkeras.tasks.base import Task
 
 CELLS = ("lstm", "gru")

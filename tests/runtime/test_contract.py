@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from seqkeras import SeqKerasError, cli, runtime
-from seqkeras.runtime.bundle import PIPELINES
 from seqkeras.runtime.contract import INPUT_KINDS, LimitError, Option, to_json
+from seqkeras.runtime.loading import registered_pipelines
 from tests.serve_helpers import TEXTS, bundle_path
 
 
@@ -24,10 +24,15 @@ from tests.serve_helpers import TEXTS, bundle_path
         (Option("x", float, 0.5, low=0.0, high=1.0), 1, 1.0),
         (Option("b", bool, False), True, True),
         (Option("w", int, 4, low=1, nullable=True), None, None),
+        (Option("n", int, 1, low=1, high=8), np.int64(5), 5),
+        (Option("n", int, 1, low=1, high=8), np.float32(2.0), 2),
+        (Option("seed", int, None, low=0, high=2**63 - 1), 2**62 + 1, 2**62 + 1),
     ],
 )
 def test_an_option_accepts_values_of_its_type_within_bounds(option, value, expected):
-    assert option.check(value) == expected
+    checked = option.check(value)
+    assert checked == expected
+    assert type(checked) is type(expected)
 
 
 @pytest.mark.parametrize(
@@ -48,16 +53,17 @@ def test_an_option_refuses_bad_values_naming_itself(value, words):
 
 
 def test_every_pipeline_declares_its_contract():
-    assert {"generate", "seq2seq", "caption", "ctc", "tag", "classify", "dna"} <= set(PIPELINES)
-    for kind, bundle_class in PIPELINES.items():
+    pipelines = registered_pipelines()
+    assert {"generate", "seq2seq", "caption", "ctc", "tag", "classify", "dna"} <= set(pipelines)
+    for kind, bundle_class in pipelines.items():
         assert bundle_class.input_kind in INPUT_KINDS, kind
         assert bundle_class.limits["inputs"] >= 1
         for name, option in bundle_class.options.items():
             assert option.name == name
             if option.type in (int, float):
                 assert option.high is not None, f"{kind}.{name} has no upper bound"
-    assert PIPELINES["generate"].input_kind == "prefixes"
-    assert PIPELINES["ctc"].input_kind == "arrays" and PIPELINES["tag"].input_kind == "texts"
+    assert pipelines["generate"].input_kind == "prefixes"
+    assert pipelines["ctc"].input_kind == "arrays" and pipelines["tag"].input_kind == "texts"
 
 
 @pytest.fixture(scope="module")

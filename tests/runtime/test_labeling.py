@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from seqkeras import SeqKerasError
-from seqkeras.runtime.labeling import (
+from seqkeras.runtime.pipelines.labeling import (
     ClassificationPreprocessor,
     Classifier,
     Tagger,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from seqkeras import BundleError, runtime
-from seqkeras.runtime.pipelines import StepDecoder, log_softmax
+from seqkeras.runtime.pipelines.generation import StepDecoder, log_softmax
 from seqkeras.tasks.char_lm import CharLMTask
 from seqkeras.text import CharTokenizer, TextPreprocessor
 

@@ -139,7 +139,7 @@ def test_unreadable_manifest_and_artifact(copy):
     edit_manifest(
         copy,
         lambda m: m["graphs"]["model"]["artifacts"]["onnx"].update(
-            sha256=runtime.bundle.sha256(copy / "model.onnx")
+            sha256=runtime.loading.sha256(copy / "model.onnx")
         ),
     )
     with pytest.raises(BundleError, match="not a loadable ONNX model"):

@@ -5,7 +5,7 @@ import pytest
 
 from seqkeras import SeqKerasError, cli, runtime, tasks
 from seqkeras.datasets.activity import activity_clip
-from seqkeras.runtime.frames import FrameClassificationBundle, KeypointPreprocessor
+from seqkeras.runtime.pipelines.frames import FrameClassificationBundle, KeypointPreprocessor
 from seqkeras.tasks.activity import ActivityTask, build_model
 
 

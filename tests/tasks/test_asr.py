@@ -6,7 +6,7 @@ import pytest
 from seqkeras import SeqKerasError, VocabularyError, cli, runtime, tasks
 from seqkeras.audio import SAMPLE_RATE, write_wav
 from seqkeras.decoding import WordNgramLM
-from seqkeras.runtime.ctc import SpeechBundle, SpeechPreprocessor
+from seqkeras.runtime.pipelines.ctc import SpeechBundle, SpeechPreprocessor
 from seqkeras.tasks.asr import AsrTask, build_model
 
 pytest.importorskip("espeakng_loader")

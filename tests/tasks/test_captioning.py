@@ -6,7 +6,7 @@ import pytest
 
 from seqkeras import SeqKerasError, cli, runtime, tasks
 from seqkeras.runtime.images import save_png
-from seqkeras.runtime.seq2seq import CaptionBundle
+from seqkeras.runtime.pipelines.seq2seq import CaptionBundle
 from seqkeras.tasks.captioning import CaptioningTask
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from seqkeras import SeqKerasError, cli, decoding, runtime
-from seqkeras.runtime.seq2seq import Seq2SeqBundle
+from seqkeras.runtime.pipelines.seq2seq import Seq2SeqBundle
 from seqkeras.tasks.dates import DatesTask
 from seqkeras.tasks.seq2seq import build_seq2seq, inference_models, sequence_log_probs
 

@@ -7,7 +7,7 @@ import pytest
 
 from seqkeras import SeqKerasError, cli, runtime, tasks
 from seqkeras.metrics import entity_spans
-from seqkeras.runtime.dna import DnaBundle, DnaPreprocessor
+from seqkeras.runtime.pipelines.dna import DnaBundle, DnaPreprocessor
 from seqkeras.tasks import Task
 from seqkeras.tasks.dna import DnaTask, fixed_length_model
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from seqkeras import SeqKerasError, runtime, tasks
-from seqkeras.runtime.seq2seq import Seq2SeqBundle
+from seqkeras.runtime.pipelines.seq2seq import Seq2SeqBundle
 from seqkeras.tasks.g2p import G2PTask
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from seqkeras import SeqKerasError, cli, runtime
-from seqkeras.runtime.labeling import TaggingBundle
+from seqkeras.runtime.pipelines.labeling import TaggingBundle
 from seqkeras.tasks import Task
 from seqkeras.tasks.ner import NerTask, fixed_length_model
 

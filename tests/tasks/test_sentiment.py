@@ -6,7 +6,7 @@ import pytest
 from seqkeras import SeqKerasError, cli, runtime
 from seqkeras.datasets.sentiment import review_corpus
 from seqkeras.embeddings import KeyedVectors, SkipGram
-from seqkeras.runtime.labeling import ClassificationBundle
+from seqkeras.runtime.pipelines.labeling import ClassificationBundle
 from seqkeras.tasks.sentiment import SentimentTask, build_model
 from seqkeras.text.tokenizers import WordTokenizer
 

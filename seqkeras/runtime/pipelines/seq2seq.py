@@ -11,13 +11,23 @@ Image captioning uses the same step graph and decoder; only its encoder reads im
 (`CaptionPreprocessor`, `CaptionBundle`).
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, cast
+
 import numpy as np
+import numpy.typing as npt
 
 from seqkeras import decoding
 from seqkeras.errors import SeqKerasError
 from seqkeras.runtime.bundle import Bundle, register_pipeline
 from seqkeras.runtime.contract import Option, declare
 from seqkeras.text.preprocessor import Preprocessor, TextPreprocessor
+from seqkeras.text.tokenizers import Tokenizer
+
+# A graph run: feeds by name -> outputs by name (a runtime graph's `predict`, or a Keras model's).
+RunGraph = Callable[[dict[str, np.ndarray]], Any]
 
 
 class Seq2SeqPreprocessor(Preprocessor):
@@ -31,12 +41,20 @@ class Seq2SeqPreprocessor(Preprocessor):
         source, target: `TextPreprocessor`s (or their configs) with a `max_length`.
     """
 
-    def __init__(self, source, target):
+    def __init__(
+        self, source: TextPreprocessor | dict[str, Any], target: TextPreprocessor | dict[str, Any]
+    ) -> None:
         self.source = _text_preprocessor(source, "source")
         self.target = _text_preprocessor(target, "target")
 
     @classmethod
-    def fit(cls, sources, targets, source_tokenizer, target_tokenizer):
+    def fit(
+        cls,
+        sources: Iterable[str],
+        targets: Sequence[str],
+        source_tokenizer: Tokenizer,
+        target_tokenizer: Tokenizer,
+    ) -> Seq2SeqPreprocessor:
         """Vocabularies and maximum lengths from training pairs."""
         sources = [cls.normalize(text) for text in sources]
         source = TextPreprocessor.fit(sources, source_tokenizer)
@@ -45,25 +63,27 @@ class Seq2SeqPreprocessor(Preprocessor):
         target.max_length = max(len(target.tokenize(text)) for text in targets)
         return cls(source, target)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"source": self.source.get_config(), "target": self.target.get_config()}
 
     @property
-    def source_length(self):
-        return self.source.max_length
+    def source_length(self) -> int:
+        """Encoder steps: the longest source (checked to be set by `__init__`)."""
+        return cast(int, self.source.max_length)
 
     @property
-    def target_length(self):
+    def target_length(self) -> int:
         """Decoder steps: the longest target plus `<eos>`."""
-        return self.target.max_length + 1
+        return cast(int, self.target.max_length) + 1
 
     @staticmethod
-    def normalize(text):
+    def normalize(text: object) -> str:
+        """`text` with runs of whitespace as one space, ends stripped."""
         if not isinstance(text, str):
             raise SeqKerasError(f"expected a text string, got {type(text).__name__}.")
         return " ".join(text.split())
 
-    def encode_sources(self, texts):
+    def encode_sources(self, texts: Any) -> np.ndarray:
         """(n, Tx) int32 ids of the source texts.
 
         Raises:
@@ -91,12 +111,12 @@ class Seq2SeqPreprocessor(Preprocessor):
             ids[row, : len(encoded)] = encoded
         return ids
 
-    def encode_targets(self, texts):
+    def encode_targets(self, texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
         """`(target_in, target_out)`: (n, Ty) int32 each, `<sos>` y and y `<eos>`, 0-padded."""
         eos = self.target.vocabulary.eos_id
         return self.teacher_forcing([[*self.target.encode(text), eos] for text in texts])
 
-    def teacher_forcing(self, outputs):
+    def teacher_forcing(self, outputs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
         """`(target_in, target_out)` for decoder output id lists (each ending in `<eos>` if
         it was produced): target_in is `<sos>` + output[:-1]; both 0-padded to at least Ty."""
         width = max(self.target_length, *(len(ids) for ids in outputs))
@@ -107,12 +127,12 @@ class Seq2SeqPreprocessor(Preprocessor):
             target_out[row, : len(ids)] = ids
         return target_in, target_out
 
-    def decode_target(self, ids):
+    def decode_target(self, ids: Iterable[int]) -> str:
         """The target text of generated ids (`<eos>` and other special tokens dropped)."""
         return self.target.decode(ids)
 
 
-def _text_preprocessor(value, name):
+def _text_preprocessor(value: object, name: str) -> TextPreprocessor:
     if isinstance(value, dict):
         value = TextPreprocessor.from_config(value)
     if not isinstance(value, TextPreprocessor) or value.max_length is None:
@@ -131,21 +151,25 @@ class CaptionPreprocessor(Seq2SeqPreprocessor):
         target: a `TextPreprocessor` (or its config) with a `max_length`.
     """
 
-    def __init__(self, image_shape, target):
+    def __init__(
+        self, image_shape: Iterable[int], target: TextPreprocessor | dict[str, Any]
+    ) -> None:
         self.image_shape = tuple(int(size) for size in image_shape)
         self.target = _text_preprocessor(target, "target")
 
     @classmethod
-    def fit(cls, images, captions, target_tokenizer):
+    def fit(  # type: ignore[override]  # fits on images and captions, not source texts
+        cls, images: npt.ArrayLike, captions: Sequence[str], target_tokenizer: Tokenizer
+    ) -> CaptionPreprocessor:
         """The caption vocabulary and maximum length, and the image shape."""
         target = TextPreprocessor.fit(captions, target_tokenizer)
         target.max_length = max(len(target.tokenize(text)) for text in captions)
         return cls(np.shape(images)[1:], target)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"image_shape": list(self.image_shape), "target": self.target.get_config()}
 
-    def encode_sources(self, images):
+    def encode_sources(self, images: npt.ArrayLike) -> np.ndarray:
         """(n, height, width, channels) float32 pixels / 255 of uint8 images.
 
         Raises:
@@ -171,25 +195,36 @@ class Seq2SeqDecoder:
         batch_size: the most texts searched together (one step call for all their hypotheses).
     """
 
-    def __init__(self, run_encoder, run_step, preprocessor, state_names, batch_size=128):
+    def __init__(
+        self,
+        run_encoder: RunGraph,
+        run_step: RunGraph,
+        preprocessor: Seq2SeqPreprocessor,
+        state_names: Iterable[str],
+        batch_size: int = 128,
+    ) -> None:
         self.batch_size = batch_size
         self.run_encoder = run_encoder
         self.run_step = run_step
         self.preprocessor = preprocessor
         self.state_names = tuple(state_names)
 
-    def encode(self, texts):
+    def encode(self, texts: Any) -> dict[str, np.ndarray]:
         """Encoder outputs for the texts: dict name -> array with one row per text."""
         return self.run_encoder({"source": self.preprocessor.encode_sources(texts)})
 
-    def step_fn(self, tokens, state):
+    def step_fn(
+        self, tokens: npt.ArrayLike, state: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """`seqkeras.decoding`'s step function; `state` holds the encoder outputs and states."""
         outputs = self.run_step({**state, "token": np.asarray(tokens, np.int32)})
         new_state = dict(state)
         new_state.update({name: outputs[f"next_{name}"] for name in self.state_names})
         return outputs["log_probs"], new_state
 
-    def search(self, texts, beam_width=1, alpha=0.7):
+    def search(
+        self, texts: Any, beam_width: int = 1, alpha: float = 0.7
+    ) -> list[list[tuple[str, list[int], float]]]:
         """The `beam_width` best translations of each text, with their scores.
 
         Runs `seqkeras.decoding.beam_search_batch` (`beam_width=1` is greedy decoding) on
@@ -201,7 +236,7 @@ class Seq2SeqDecoder:
         """
         sources = self.preprocessor.encode_sources(texts)
         vocabulary = self.preprocessor.target.vocabulary
-        results = []
+        results: list[list[tuple[str, list[int], float]]] = []
         for start in range(0, len(sources), self.batch_size):
             chunk = sources[start : start + self.batch_size]
             found = decoding.beam_search_batch(
@@ -220,11 +255,13 @@ class Seq2SeqDecoder:
             )
         return results
 
-    def translate(self, texts, beam_width=1, alpha=0.7):
+    def translate(self, texts: Any, beam_width: int = 1, alpha: float = 0.7) -> list[str]:
         """The best translation of each text (a list of strings)."""
         return [hypotheses[0][0] for hypotheses in self.search(texts, beam_width, alpha)]
 
-    def run_teacher_forced(self, state, tokens):
+    def run_teacher_forced(
+        self, state: dict[str, np.ndarray], tokens: Sequence[int]
+    ) -> list[dict[str, np.ndarray]]:
         """Feeds `<sos>` + tokens[:-1] and returns each step's outputs (a list of dicts)."""
         fed = [self.preprocessor.target.vocabulary.sos_id, *tokens[:-1]]
         steps = []
@@ -234,7 +271,7 @@ class Seq2SeqDecoder:
             steps.append(outputs)
         return steps
 
-    def attention(self, text, translation_ids):
+    def attention(self, text: str, translation_ids: Iterable[int]) -> np.ndarray:
         """The attention weights α<t,t'> of the decoder producing `translation_ids` for
         `text`: an array (len(translation_ids), len(source tokens))."""
         encoded = self.encode([text])
@@ -262,9 +299,10 @@ class Seq2SeqBundle(Bundle):
         Option("beam_width", int, 1, low=1, high=32, help="1 = greedy (default: the bundle's)"),
         Option("alpha", float, 0.7, low=0.0, high=10.0, help="length normalization exponent"),
     )
-    preprocessor_class = Seq2SeqPreprocessor
+    preprocessor_class: type[Preprocessor] = Seq2SeqPreprocessor
+    preprocessor: Seq2SeqPreprocessor
 
-    def setup(self):
+    def setup(self) -> None:
         self.decoder = Seq2SeqDecoder(
             self["encoder"].predict,
             self["step"].predict,
@@ -276,19 +314,19 @@ class Seq2SeqBundle(Bundle):
                 self.options[name] = self.options[name].with_default(self.metadata[name])
 
     @property
-    def beam_width(self):
+    def beam_width(self) -> int:
         """The default beam width (the bundle's)."""
         return self.options["beam_width"].default
 
     @property
-    def alpha(self):
+    def alpha(self) -> float:
         """The default length-normalization exponent (the bundle's)."""
         return self.options["alpha"].default
 
-    def answer(self, inputs, beam_width, alpha):
+    def answer(self, inputs: Any, beam_width: int, alpha: float) -> list[str]:
         return self.decoder.translate(inputs, beam_width, alpha)
 
-    def scored(self, inputs, beam_width, alpha):
+    def scored(self, inputs: Any, beam_width: int, alpha: float) -> list[dict[str, Any]]:
         """Each input's best output and its score: the length-normalized log-probability
         (1/Ty^alpha) Σ log p(y<t> | x, y<1..t-1>) (`alpha=0`: the sequence log-probability)."""
         return [
@@ -305,8 +343,9 @@ class CaptionBundle(Seq2SeqBundle):
     input_kind = "arrays"
     array_dtype = "uint8"
     preprocessor_class = CaptionPreprocessor
+    preprocessor: CaptionPreprocessor
 
-    def read_files(self, paths):
+    def read_files(self, paths: Sequence[str]) -> np.ndarray:
         """PNG or .npy images (`seqkeras.runtime.images.read_images`)."""
         from seqkeras.runtime.images import read_images
 

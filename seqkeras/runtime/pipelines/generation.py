@@ -1,28 +1,20 @@
 """Generation pipeline: a language model's step graph, sampled token by token in NumPy.
 
-A pipeline is a `Bundle` subclass (see `seqkeras.runtime.bundle`) that declares the runtime
-contract and adds the task's own methods on top of the raw graphs, built from the
-Preprocessor's NumPy half and `seqkeras.decoding`. Each kind registers itself:
-
-    @register_pipeline("generate")
-    class GenerationBundle(Bundle):
-        input_kind = "prefixes"
-        options = declare(Option("num", int, 1, low=1, high=64), ...)
-        preprocessor_class = TextPreprocessor
-
-        def setup(self):                         # self.metadata holds what the task exported
-            ...
-
 The decoding loops here are the only ones: a Keras task runs the same classes on its own
 graphs (see `StepDecoder`), so the Keras path and the runtime give the same tokens.
 """
 
+from __future__ import annotations
+
 import itertools
-import typing
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from seqkeras import decoding
+from seqkeras.decoding._types import Seed, State
 from seqkeras.decoding._validation import as_generator
 from seqkeras.errors import SeqKerasError
 from seqkeras.runtime.bundle import Bundle, register_pipeline
@@ -30,7 +22,7 @@ from seqkeras.runtime.contract import LimitError, Option, check_stop, declare
 from seqkeras.text.preprocessor import TextPreprocessor
 
 
-def log_softmax(logits):
+def log_softmax(logits: npt.ArrayLike) -> np.ndarray:
     """Row-wise log-softmax in float64."""
     logits = np.asarray(logits, dtype=np.float64)
     shifted = logits - logits.max(axis=-1, keepdims=True)
@@ -51,15 +43,21 @@ class StepDecoder:
         state_sizes: the size of each state, in order.
     """
 
-    def __init__(self, run_step, preprocessor, state_sizes):
+    def __init__(
+        self,
+        run_step: Callable[[dict[str, np.ndarray]], Any],
+        preprocessor: TextPreprocessor,
+        state_sizes: Sequence[int],
+    ) -> None:
         self.run_step = run_step
         self.preprocessor = preprocessor
         self.state_sizes = [int(size) for size in state_sizes]
 
-    def initial_state(self, batch=1):
+    def initial_state(self, batch: int = 1) -> list[np.ndarray]:
+        """The zero states of `batch` rows."""
         return [np.zeros((batch, size), np.float32) for size in self.state_sizes]
 
-    def step_fn(self, tokens, state):
+    def step_fn(self, tokens: npt.ArrayLike, state: State) -> tuple[np.ndarray, list[np.ndarray]]:
         """`decoding`'s step function: (tokens [n], state) -> (log_probs [n, vocab], state)."""
         feeds = {"token": np.asarray(tokens, np.int32).reshape(-1, 1)}
         feeds.update({f"state_{i}": s for i, s in enumerate(state)})
@@ -69,14 +67,14 @@ class StepDecoder:
 
     def generate(
         self,
-        n=1,
-        prefix="",
-        temperature=1.0,
-        top_k=None,
-        top_p=None,
-        seed=None,
-        max_len=None,
-    ):
+        n: int = 1,
+        prefix: str = "",
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        seed: Seed = None,
+        max_len: int | None = None,
+    ) -> list[str]:
         """Generates `n` texts that start with `prefix`.
 
         The prefix's tokens are fed after `<sos>`; then each next token is drawn (see
@@ -117,7 +115,7 @@ class StepDecoder:
             texts.append(self.preprocessor.decode([*prefix_ids, *generated]))
         return texts
 
-    def log_prob(self, text):
+    def log_prob(self, text: str) -> tuple[float, int]:
         """log P(text) = Σ_t log P(y<t> | <sos>, y<1..t-1>), `<eos>` included, in nats.
 
         Returns:
@@ -165,15 +163,16 @@ class GenerationBundle(Bundle):
         ),
         Option("max_len", int, None, low=1, high=1000, help="most tokens generated per text"),
     )
-    limits: typing.ClassVar[dict] = {"inputs": 256, "generated": 1024}
+    limits = {"inputs": 256, "generated": 1024}  # noqa: RUF012 (see Bundle.limits)
     preprocessor_class = TextPreprocessor
+    preprocessor: TextPreprocessor
 
-    def setup(self):
+    def setup(self) -> None:
         self.decoder = StepDecoder(
             self["step"].predict, self.preprocessor, self.metadata["state_sizes"]
         )
 
-    def check_inputs(self, inputs, options):
+    def check_inputs(self, inputs: Any, options: dict[str, Any]) -> list[str]:
         inputs = super().check_inputs(inputs, options)
         if not all(isinstance(prefix, str) for prefix in inputs):
             raise SeqKerasError("expected a list of prefix strings.")
@@ -185,7 +184,9 @@ class GenerationBundle(Bundle):
             )
         return inputs
 
-    def answer(self, prefixes, num, seed, **sampling):
+    def answer(
+        self, prefixes: Sequence[str], num: int, seed: Seed, **sampling: Any
+    ) -> list[list[str]]:
         """`num` texts per prefix; an integer seed seeds each prefix's texts on its own.
 
         The texts come one at a time from one generator per prefix (the same texts as
@@ -201,16 +202,16 @@ class GenerationBundle(Bundle):
             outputs.append(texts)
         return outputs
 
-    def scored(self, prefixes, **options):
+    def scored(self, prefixes: Sequence[str], **options: Any) -> list[dict[str, Any]]:
         return [
             {"texts": texts, "log_probs": [self.score(text) for text in texts]}
             for texts in self.answer(prefixes, **options)
         ]
 
-    def generate(self, n=1, prefix="", **sampling):
+    def generate(self, n: int = 1, prefix: str = "", **sampling: Any) -> list[str]:
         """`StepDecoder.generate`: n texts (temperature, top_k, top_p, seed, max_len)."""
         return self.decoder.generate(n, prefix, **sampling)
 
-    def score(self, text):
+    def score(self, text: str) -> float:
         """log P(text) in nats (`StepDecoder.log_prob`, without the token count)."""
         return self.decoder.log_prob(text)[0]

@@ -7,14 +7,18 @@ TF-free runtime (a bundle's graph), so both give the same answers:
          -> {"tags": (n, T, len(tags)), "label": (n, len(labels))} probabilities
 """
 
+from __future__ import annotations
+
 import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from seqkeras.errors import SeqKerasError
 from seqkeras.metrics.entity_f1 import entity_spans
 from seqkeras.runtime.bundle import Bundle, register_pipeline
-from seqkeras.runtime.labeling import ClassLabels, TagLabels, split_inputs
+from seqkeras.runtime.pipelines.labeling import ClassLabels, TagLabels, split_inputs
 from seqkeras.text.preprocessor import Preprocessor
 from seqkeras.text.vocabulary import PAD_TOKEN
 
@@ -30,7 +34,7 @@ DNA_ONE_HOT = {
 _NOT_DNA = re.compile(r"[^ACGTNacgtn]")
 
 
-def dna_bases(sequence):
+def dna_bases(sequence: object) -> str:
     """`sequence` in upper case, checked to be DNA: A, C, G, T and N, in any case (lower case
     is the soft-masking of genome files).
 
@@ -72,7 +76,7 @@ class DnaPreprocessor(TagLabels, ClassLabels, Preprocessor):
            [0.  , 0.  , 0.  , 0.  ]], dtype=float32)
     """
 
-    def __init__(self, max_length, tags, labels):
+    def __init__(self, max_length: int, tags: Iterable[str], labels: Iterable[str]) -> None:
         if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
             raise SeqKerasError(
                 f"DnaPreprocessor: `max_length` must be an integer >= 1, got {max_length!r}."
@@ -92,15 +96,17 @@ class DnaPreprocessor(TagLabels, ClassLabels, Preprocessor):
         self.labels = labels
 
     @classmethod
-    def fit(cls, tag_lists, labels, max_length):
+    def fit(
+        cls, tag_lists: Iterable[Iterable[str]], labels: Iterable[str], max_length: int
+    ) -> DnaPreprocessor:
         """The sorted tag set (after `<pad>`) and class set of training data."""
         tags = sorted({tag for tags in tag_lists for tag in tags})
         return cls(max_length, [PAD_TOKEN, *tags], sorted(set(labels)))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"max_length": self.length, "tags": list(self.tags), "labels": list(self.labels)}
 
-    def split(self, sequences):
+    def split(self, sequences: Iterable[str]) -> list[str]:
         """The checked, upper-case sequences (see `dna_bases`).
 
         Raises:
@@ -109,17 +115,17 @@ class DnaPreprocessor(TagLabels, ClassLabels, Preprocessor):
         """
         return split_inputs(sequences, dna_bases, self.length, what="sequence", unit="bases")
 
-    def encode_bases(self, sequences):
+    def encode_bases(self, sequences: Sequence[str]) -> np.ndarray:
         """(n, T, 4) float32 one-hot bases of checked sequences (`split`'s), zero-padded."""
         table = np.zeros((128, 4), np.float32)
-        for base, row in DNA_ONE_HOT.items():
-            table[ord(base)] = row
+        for base, values in DNA_ONE_HOT.items():
+            table[ord(base)] = values
         one_hot = np.zeros((len(sequences), self.length, 4), np.float32)
         for row, bases in enumerate(sequences):
             one_hot[row, : len(bases)] = table[np.frombuffer(bases.encode("ascii"), np.uint8)]
         return one_hot
 
-    def encode(self, sequences):
+    def encode(self, sequences: Iterable[str]) -> np.ndarray:
         """(n, T, 4) float32 one-hot bases of DNA strings (see `split` for the errors)."""
         return self.encode_bases(self.split(sequences))
 
@@ -133,17 +139,19 @@ class DnaAnnotator:
         preprocessor: a `DnaPreprocessor`.
     """
 
-    def __init__(self, run_model, preprocessor):
+    def __init__(
+        self, run_model: Callable[[np.ndarray], Any], preprocessor: DnaPreprocessor
+    ) -> None:
         self.run_model = run_model
         self.preprocessor = preprocessor
 
-    def probabilities(self, sequences):
+    def probabilities(self, sequences: Iterable[str]) -> tuple[list[str], dict[str, np.ndarray]]:
         """`(sequences, outputs)`: the checked upper-case sequences and the graph's outputs."""
         sequences = self.preprocessor.split(sequences)
         outputs = self.run_model(self.preprocessor.encode_bases(sequences))
         return sequences, {name: np.asarray(value) for name, value in outputs.items()}
 
-    def predict(self, sequences):
+    def predict(self, sequences: Iterable[str]) -> list[dict[str, Any]]:
         """Each sequence's class, motifs and per-base tags.
 
         Returns:
@@ -175,14 +183,15 @@ class DnaBundle(Bundle):
 
     input_kind = "texts"
     preprocessor_class = DnaPreprocessor
+    preprocessor: DnaPreprocessor
 
-    def setup(self):
+    def setup(self) -> None:
         self.annotator = DnaAnnotator(self["model"].predict, self.preprocessor)
 
-    def answer(self, sequences):
+    def answer(self, sequences: Sequence[str]) -> list[dict[str, Any]]:
         return self.annotator.predict(sequences)
 
-    def scored(self, sequences):
+    def scored(self, sequences: Sequence[str]) -> list[dict[str, Any]]:
         """`predict`'s dicts with `"probabilities"`: each class's probability."""
         sequences, outputs = self.annotator.probabilities(sequences)
         labels = self.preprocessor.decode_labels(outputs["label"])
@@ -197,6 +206,6 @@ class DnaBundle(Bundle):
             for label, tags, row in zip(labels, tag_lists, outputs["label"])
         ]
 
-    def probabilities(self, sequences):
+    def probabilities(self, sequences: Sequence[str]) -> dict[str, np.ndarray]:
         """`DnaAnnotator.probabilities`: the graph's outputs on the sequences."""
         return self.annotator.probabilities(sequences)[1]

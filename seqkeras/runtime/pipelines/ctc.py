@@ -13,10 +13,15 @@ search (`seqkeras.decoding.ctc_beam_search`, optionally constrained to the task'
 scored by a word language model).
 """
 
+from __future__ import annotations
+
 import os
 import pathlib
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from seqkeras import decoding
 from seqkeras.audio import LogMelSpectrogram, read_wav
@@ -26,6 +31,11 @@ from seqkeras.runtime.contract import Option, declare
 from seqkeras.text.preprocessor import Preprocessor
 
 BLANK = "<blank>"
+
+# A word language model: lm(context words, word) -> log-probability.
+WordLM = Callable[[tuple[str, ...], str], float]
+# A waveform: 1-D samples, or a WAV file path.
+Waveform = npt.ArrayLike | str | os.PathLike[str]
 
 
 class SpeechPreprocessor(Preprocessor):
@@ -47,9 +57,17 @@ class SpeechPreprocessor(Preprocessor):
     array([[5, 6, 4]], dtype=int32)
     """
 
-    def __init__(self, features, characters, max_frames, words=None, downsampling=1):
-        if isinstance(features, dict):
-            features = LogMelSpectrogram.from_config(features)
+    def __init__(
+        self,
+        features: LogMelSpectrogram | dict[str, Any],
+        characters: Iterable[str],
+        max_frames: int,
+        words: Iterable[str] | None = None,
+        downsampling: int = 1,
+    ) -> None:
+        spectrogram = (
+            LogMelSpectrogram.from_config(features) if isinstance(features, dict) else features
+        )
         characters = list(characters)
         if (
             not characters
@@ -73,7 +91,7 @@ class SpeechPreprocessor(Preprocessor):
                     "SpeechPreprocessor: `words` must be non-empty words without spaces, "
                     f"spelled with `characters`; got {(bad or words)[:5]!r}."
                 )
-        self.features = features
+        self.features = spectrogram
         self.characters = characters
         self.max_frames = max_frames
         self.words = words
@@ -81,27 +99,34 @@ class SpeechPreprocessor(Preprocessor):
         self._ids = {c: i + 1 for i, c in enumerate(characters)}
 
     @classmethod
-    def fit(cls, texts, features, max_frames, words=None, downsampling=1):
+    def fit(
+        cls,
+        texts: Iterable[str],
+        features: LogMelSpectrogram | dict[str, Any],
+        max_frames: int,
+        words: Sequence[str] | None = None,
+        downsampling: int = 1,
+    ) -> SpeechPreprocessor:
         """The sorted characters of `texts` and of `words` joined by spaces (lowercased)."""
         texts = [*texts, " ".join(words or [])]
         characters = sorted({c for text in texts for c in text.lower()})
         return cls(features, characters, max_frames, words, downsampling)
 
     @property
-    def alphabet(self):
+    def alphabet(self) -> list[str]:
         """The character of each class id, the blank's `BLANK`."""
         return [BLANK, *self.characters]
 
-    def output_frames(self, frames):
+    def output_frames(self, frames: npt.ArrayLike) -> np.ndarray:
         """The model's output frames for `frames` feature frames: ⌈frames / downsampling⌉."""
         return -(-np.asarray(frames) // self.downsampling)
 
     @property
-    def num_classes(self):
+    def num_classes(self) -> int:
         """The model's output size: the characters and the blank."""
         return len(self.characters) + 1
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "features": self.features.get_config(),
             "characters": list(self.characters),
@@ -110,7 +135,7 @@ class SpeechPreprocessor(Preprocessor):
             "downsampling": self.downsampling,
         }
 
-    def encode_texts(self, texts):
+    def encode_texts(self, texts: Iterable[str]) -> np.ndarray:
         """(n, longest) int32 label ids of lowercased texts, padded with -1.
 
         Raises:
@@ -131,11 +156,13 @@ class SpeechPreprocessor(Preprocessor):
             labels[row, : len(ids)] = ids
         return labels
 
-    def decode(self, ids):
+    def decode(self, ids: Iterable[int]) -> str:
         """The text of label ids (the blank and unknown ids are skipped)."""
         return "".join(self.characters[i - 1] for i in ids if 0 < i <= len(self.characters))
 
-    def encode_audio(self, waveforms, sample_rate=None):
+    def encode_audio(
+        self, waveforms: Iterable[Waveform], sample_rate: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Features of each waveform, zero-padded to `max_frames`, and each one's frame count.
 
         Args:
@@ -182,17 +209,23 @@ class Transcriber:
         preprocessor: a `SpeechPreprocessor`.
     """
 
-    def __init__(self, run_model, preprocessor):
+    def __init__(
+        self, run_model: Callable[[np.ndarray], Any], preprocessor: SpeechPreprocessor
+    ) -> None:
         self.run_model = run_model
         self.preprocessor = preprocessor
 
-    def logits(self, waveforms, sample_rate=None):
+    def logits(
+        self, waveforms: Iterable[Waveform], sample_rate: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """`(logits, frames)`: (n, output frames, num_classes) logits and each utterance's
         number of output frames."""
         features, frames = self.preprocessor.encode_audio(waveforms, sample_rate)
         return np.asarray(self.run_model(features)), self.preprocessor.output_frames(frames)
 
-    def predict(self, waveforms, sample_rate=None, **options):
+    def predict(
+        self, waveforms: Iterable[Waveform], sample_rate: int | None = None, **options: Any
+    ) -> list[str]:
         """The transcript of each waveform (a list of strings).
 
         Args:
@@ -203,8 +236,15 @@ class Transcriber:
         return self.decode(*self.logits(waveforms, sample_rate), **options)
 
     def decode(
-        self, logits, frames, beam_width=None, lexicon=None, lm=None, lm_weight=1.0, word_bonus=0.0
-    ):
+        self,
+        logits: np.ndarray,
+        frames: np.ndarray,
+        beam_width: int | None = None,
+        lexicon: Literal[True] | Iterable[str] | None = None,
+        lm: WordLM | None = None,
+        lm_weight: float = 1.0,
+        word_bonus: float = 0.0,
+    ) -> list[str]:
         """The transcript of each row of `logits`, decoded over its first `frames` frames.
 
         Args:
@@ -276,15 +316,22 @@ class SpeechBundle(Bundle):
         Option("word_bonus", float, 0.0, low=-100.0, high=100.0, help="score added per word"),
     )
     preprocessor_class = SpeechPreprocessor
+    preprocessor: SpeechPreprocessor
 
-    def setup(self):
+    def setup(self) -> None:
         self.transcriber = Transcriber(self["model"].predict, self.preprocessor)
 
-    def read_files(self, paths):
+    def read_files(self, paths: Sequence[str]) -> list[str]:
         """WAV files, read by the preprocessor."""
         return list(paths)
 
-    def answer(self, waveforms, sample_rate, lexicon, **decoding_options):
+    def answer(
+        self,
+        waveforms: Iterable[Waveform],
+        sample_rate: int | None,
+        lexicon: bool | Iterable[str],
+        **decoding_options: Any,
+    ) -> list[str]:
         """`Transcriber.predict` (`lexicon` False is no lexicon)."""
-        lexicon = lexicon if lexicon is not False else None
-        return self.transcriber.predict(waveforms, sample_rate, lexicon=lexicon, **decoding_options)
+        words = lexicon if lexicon is not False else None
+        return self.transcriber.predict(waveforms, sample_rate, lexicon=words, **decoding_options)

@@ -9,7 +9,13 @@ TF-free runtime (a bundle's graph), so both give the same labels:
 In tagging, tag 0 is `<pad>`: the padding steps' target, ignored by the loss, never predicted.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence, Sized
+from typing import Any, Protocol, TypeVar
+
 import numpy as np
+import numpy.typing as npt
 
 from seqkeras.errors import SeqKerasError
 from seqkeras.metrics.entity_f1 import entity_spans
@@ -18,8 +24,18 @@ from seqkeras.text.preprocessor import Preprocessor, TextPreprocessor
 from seqkeras.text.tokenizers import WordTokenizer
 from seqkeras.text.vocabulary import PAD_TOKEN, Vocabulary
 
+# run_model(encoded batch) -> probabilities: a runtime graph's `predict`, or a Keras model's.
+RunModel = Callable[[np.ndarray], Any]
+Steps = TypeVar("Steps", bound=Sized)
 
-def split_inputs(inputs, split, length, what="text", unit="tokens"):
+
+def split_inputs(
+    inputs: Iterable[Any],
+    split: Callable[[Any], Steps],
+    length: int,
+    what: str = "text",
+    unit: str = "tokens",
+) -> list[Steps]:
     """Checks a batch of inputs and splits each into its steps (tokens, bases...).
 
     Args:
@@ -60,9 +76,12 @@ class LabelingPreprocessor(Preprocessor):
         text: a `TextPreprocessor` (or its config) with a `max_length`: the model's fixed
             number of steps T.
         labels: the label names, distinct.
+
+    Attributes:
+        length: the model's number of steps T (`text.max_length`).
     """
 
-    def __init__(self, text, labels):
+    def __init__(self, text: TextPreprocessor | dict[str, Any], labels: Iterable[str]) -> None:
         if isinstance(text, dict):
             text = TextPreprocessor.from_config(text)
         if not isinstance(text, TextPreprocessor) or not text.max_length:
@@ -76,13 +95,9 @@ class LabelingPreprocessor(Preprocessor):
             )
         self.text = text
         self.labels = labels
+        self.length: int = text.max_length  # the model's number of steps T
 
-    @property
-    def length(self):
-        """The model's number of steps T."""
-        return self.text.max_length
-
-    def tokenize(self, texts):
+    def tokenize(self, texts: Iterable[str]) -> list[list[str]]:
         """The tokens of each text (a list of token lists).
 
         Raises:
@@ -91,23 +106,36 @@ class LabelingPreprocessor(Preprocessor):
         """
         return split_inputs(texts, self.text.tokenize, self.length)
 
-    def encode_tokens(self, token_lists):
+    def encode_tokens(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
         """(n, T) int32 ids of token lists, `<unk>` for unknown words, 0-padded."""
         ids = np.zeros((len(token_lists), self.length), np.int32)
         for row, tokens in enumerate(token_lists):
             ids[row, : len(tokens)] = self.text.vocabulary.encode(tokens)
         return ids
 
-    def encode(self, texts):
+    def encode(self, texts: Iterable[str]) -> np.ndarray:
         """(n, T) int32 ids of texts (see `tokenize` for the errors)."""
         return self.encode_tokens(self.tokenize(texts))
+
+
+class _Tagged(Protocol):
+    @property
+    def tags(self) -> list[str]: ...
+
+    @property
+    def length(self) -> int: ...
+
+
+class _Labeled(Protocol):
+    @property
+    def labels(self) -> list[str]: ...
 
 
 class TagLabels:
     """Mixin of the tagging preprocessors: tag names <-> ids, over `self.tags` (`<pad>` first)
     and `self.length` (the model's steps T)."""
 
-    def encode_tags(self, tag_lists):
+    def encode_tags(self: _Tagged, tag_lists: Sequence[Sequence[str]]) -> np.ndarray:
         """(n, T) int32 tag ids, 0 (`<pad>`) after each sentence's end.
 
         Raises:
@@ -122,7 +150,9 @@ class TagLabels:
             ids[row, : len(tags)] = [tag_ids[tag] for tag in tags]
         return ids
 
-    def decode_tags(self, probs, token_lists):
+    def decode_tags(
+        self: _Tagged, probs: npt.ArrayLike, token_lists: Sequence[Sequence[str]]
+    ) -> list[list[str]]:
         """Each sentence's tags: the most probable tag per token, `<pad>` excluded."""
         best = np.argmax(np.asarray(probs)[:, :, 1:], axis=-1) + 1
         return [
@@ -146,7 +176,7 @@ class TaggingPreprocessor(TagLabels, LabelingPreprocessor):
     (1, 8)
     """
 
-    def __init__(self, text, tags):
+    def __init__(self, text: TextPreprocessor | dict[str, Any], tags: Iterable[str]) -> None:
         super().__init__(text, tags)
         if self.labels[0] != PAD_TOKEN:
             raise SeqKerasError(
@@ -154,12 +184,18 @@ class TaggingPreprocessor(TagLabels, LabelingPreprocessor):
             )
 
     @property
-    def tags(self):
+    def tags(self) -> list[str]:
         """The tag names, `<pad>` first."""
         return self.labels
 
     @classmethod
-    def fit(cls, token_lists, tag_lists, max_length, min_freq=1):
+    def fit(
+        cls,
+        token_lists: Sequence[Sequence[str]],
+        tag_lists: Sequence[Sequence[str]],
+        max_length: int,
+        min_freq: int = 1,
+    ) -> TaggingPreprocessor:
         """The vocabulary (words seen `min_freq` times or more) and tag set of training data.
 
         Args:
@@ -176,7 +212,7 @@ class TaggingPreprocessor(TagLabels, LabelingPreprocessor):
             [PAD_TOKEN, *tags],
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"text": self.text.get_config(), "tags": list(self.tags)}
 
 
@@ -188,21 +224,21 @@ class Tagger:
         preprocessor: a `TaggingPreprocessor`.
     """
 
-    def __init__(self, run_model, preprocessor):
+    def __init__(self, run_model: RunModel, preprocessor: TaggingPreprocessor) -> None:
         self.run_model = run_model
         self.preprocessor = preprocessor
 
-    def tag(self, texts):
+    def tag(self, texts: Iterable[str]) -> tuple[list[list[str]], list[list[str]]]:
         """`(token_lists, tag_lists)`: each text's tokens and their predicted tags."""
         token_lists = self.preprocessor.tokenize(texts)
         probs = self.run_model(self.preprocessor.encode_tokens(token_lists))
         return token_lists, self.preprocessor.decode_tags(probs, token_lists)
 
-    def predict(self, texts):
+    def predict(self, texts: Iterable[str]) -> list[list[str]]:
         """The tags of each text's tokens: a list of lists of tag strings."""
         return self.tag(texts)[1]
 
-    def entities(self, texts):
+    def entities(self, texts: Iterable[str]) -> list[list[tuple[str, str]]]:
         """Each text's entities as `(type, text)` pairs, e.g. `[("PER", "Teddy Roosevelt")]`."""
         token_lists, tag_lists = self.tag(texts)
         separator = self.preprocessor.text.tokenizer.separator
@@ -229,14 +265,15 @@ class TaggingBundle(Bundle):
 
     input_kind = "texts"
     preprocessor_class = TaggingPreprocessor
+    preprocessor: TaggingPreprocessor
 
-    def setup(self):
+    def setup(self) -> None:
         self.tagger = Tagger(self["model"].predict, self.preprocessor)
 
-    def answer(self, texts):
+    def answer(self, texts: Sequence[str]) -> list[list[str]]:
         return self.tagger.predict(texts)
 
-    def scored(self, texts):
+    def scored(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """Each text's tokens, their tags and each tag's probability."""
         token_lists = self.preprocessor.tokenize(texts)
         probs = np.asarray(self["model"].predict(self.preprocessor.encode_tokens(token_lists)))
@@ -251,7 +288,7 @@ class TaggingBundle(Bundle):
             for row, (tokens, tags) in enumerate(zip(token_lists, tag_lists))
         ]
 
-    def entities(self, texts):
+    def entities(self, texts: Sequence[str]) -> list[list[tuple[str, str]]]:
         """`Tagger.entities`: each text's `(type, text)` entities."""
         return self.tagger.entities(texts)
 
@@ -259,18 +296,19 @@ class TaggingBundle(Bundle):
 class ClassLabels:
     """Mixin of the classification preprocessors: class names <-> ids, over `self.labels`."""
 
-    def encode_labels(self, labels):
+    def encode_labels(self: _Labeled, labels: Iterable[str]) -> np.ndarray:
         """(n,) int32 class ids.
 
         Raises:
             SeqKerasError: a label is not one of `labels`.
         """
+        labels = list(labels)
         unknown = sorted(set(labels) - set(self.labels))
         if unknown:
             raise SeqKerasError(f"unknown labels {unknown}; known: {self.labels}.")
         return np.array([self.labels.index(label) for label in labels], np.int32)
 
-    def decode_labels(self, probs):
+    def decode_labels(self: _Labeled, probs: npt.ArrayLike) -> list[str]:
         """The most probable class name of each row of (n, len(labels)) probabilities."""
         return [self.labels[index] for index in np.argmax(np.asarray(probs), axis=-1)]
 
@@ -290,7 +328,9 @@ class ClassificationPreprocessor(ClassLabels, LabelingPreprocessor):
     """
 
     @classmethod
-    def fit(cls, texts, labels, max_length, min_freq=1):
+    def fit(
+        cls, texts: Iterable[str], labels: Iterable[str], max_length: int, min_freq: int = 1
+    ) -> ClassificationPreprocessor:
         """The vocabulary of `texts` (lowercased words) and the sorted set of `labels`."""
         tokenizer = WordTokenizer(lowercase=True)
         vocabulary = Vocabulary.build(
@@ -298,7 +338,7 @@ class ClassificationPreprocessor(ClassLabels, LabelingPreprocessor):
         )
         return cls(TextPreprocessor(tokenizer, vocabulary, max_length), sorted(set(labels)))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"text": self.text.get_config(), "labels": list(self.labels)}
 
 
@@ -309,18 +349,18 @@ class Classifier:
         run_model: `run_model(encoded) -> probs`: the preprocessor's encoding, e.g. (n, T)
             int32 ids -> (n, len(labels)) arrays.
         preprocessor: a `ClassificationPreprocessor`, or another `ClassLabels` preprocessor
-            with an `encode(inputs)` (e.g. `seqkeras.runtime.frames.KeypointPreprocessor`).
+            with an `encode(inputs)` (e.g. `frames.KeypointPreprocessor`).
     """
 
-    def __init__(self, run_model, preprocessor):
+    def __init__(self, run_model: RunModel, preprocessor: Any) -> None:
         self.run_model = run_model
         self.preprocessor = preprocessor
 
-    def probabilities(self, inputs):
+    def probabilities(self, inputs: Any) -> np.ndarray:
         """(n, len(labels)) class probabilities of the inputs."""
         return np.asarray(self.run_model(self.preprocessor.encode(inputs)))
 
-    def predict(self, inputs):
+    def predict(self, inputs: Any) -> list[str]:
         """The most probable class name of each input."""
         return self.preprocessor.decode_labels(self.probabilities(inputs))
 
@@ -340,15 +380,15 @@ class ClassificationBundle(Bundle):
     """
 
     input_kind = "texts"
-    preprocessor_class = ClassificationPreprocessor
+    preprocessor_class: type[Preprocessor] = ClassificationPreprocessor
 
-    def setup(self):
+    def setup(self) -> None:
         self.classifier = Classifier(self["model"].predict, self.preprocessor)
 
-    def answer(self, inputs):
+    def answer(self, inputs: Any) -> list[str]:
         return self.classifier.predict(inputs)
 
-    def scored(self, inputs):
+    def scored(self, inputs: Any) -> list[dict[str, Any]]:
         """Each input's class name and the probability of every class."""
         probs = self.probabilities(inputs)
         labels = self.preprocessor.decode_labels(probs)
@@ -357,6 +397,6 @@ class ClassificationBundle(Bundle):
             for label, row in zip(labels, probs)
         ]
 
-    def probabilities(self, inputs):
+    def probabilities(self, inputs: Any) -> np.ndarray:
         """`Classifier.probabilities`: (n, len(labels)) class probabilities."""
         return self.classifier.probabilities(inputs)

@@ -19,14 +19,19 @@ and the frame's features are [pose<t>, move<t>] (4 K values). Frames after a cli
 zeros, which the model masks (a real frame is never all zeros: its pose has a spread s > 0).
 """
 
+from __future__ import annotations
+
 import os
 import pathlib
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from seqkeras.errors import SeqKerasError
 from seqkeras.runtime.bundle import register_pipeline
-from seqkeras.runtime.labeling import ClassificationBundle, ClassLabels
+from seqkeras.runtime.pipelines.labeling import ClassificationBundle, ClassLabels
 from seqkeras.text.preprocessor import Preprocessor
 
 
@@ -45,7 +50,7 @@ class KeypointPreprocessor(ClassLabels, Preprocessor):
     (1, 60, 36)
     """
 
-    def __init__(self, labels, num_keypoints, max_frames):
+    def __init__(self, labels: Iterable[str], num_keypoints: int, max_frames: int) -> None:
         labels = list(labels)
         if not labels or len(set(labels)) != len(labels):
             raise SeqKerasError(
@@ -61,18 +66,18 @@ class KeypointPreprocessor(ClassLabels, Preprocessor):
         self.max_frames = max_frames
 
     @property
-    def num_features(self):
+    def num_features(self) -> int:
         """The model's features per frame: 4 K (pose and motion)."""
         return 4 * self.num_keypoints
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             "labels": list(self.labels),
             "num_keypoints": self.num_keypoints,
             "max_frames": self.max_frames,
         }
 
-    def check_clip(self, clip, row=0):
+    def check_clip(self, clip: npt.ArrayLike | str | os.PathLike[str], row: int = 0) -> np.ndarray:
         """`clip` as a float64 (T, 2 K) array, read from a .npy file if it is a path.
 
         Raises:
@@ -107,7 +112,7 @@ class KeypointPreprocessor(ClassLabels, Preprocessor):
             raise SeqKerasError(f"clip {row}: frame {bad[0]} holds NaN or infinite values.")
         return clip
 
-    def normalize(self, clip, row=0):
+    def normalize(self, clip: npt.ArrayLike | str | os.PathLike[str], row: int = 0) -> np.ndarray:
         """The features (T, 4 K) float32 of one clip: [pose<t>, move<t>] (module docstring).
 
         Raises:
@@ -122,7 +127,7 @@ class KeypointPreprocessor(ClassLabels, Preprocessor):
         features = np.concatenate([pose, move], axis=1) / size
         return features.reshape(len(points), self.num_features).astype(np.float32)
 
-    def encode(self, clips):
+    def encode(self, clips: Iterable[npt.ArrayLike | str | os.PathLike[str]]) -> np.ndarray:
         """(n, max_frames, 4 K) float32 features of clips (arrays or .npy paths), zero-padded.
 
         Raises:
@@ -162,6 +167,6 @@ class FrameClassificationBundle(ClassificationBundle):
     array_dtype = "float32"
     preprocessor_class = KeypointPreprocessor
 
-    def read_files(self, paths):
+    def read_files(self, paths: Sequence[str]) -> list[str]:
         """Clips: .npy files, read by the preprocessor."""
         return list(paths)
