@@ -137,7 +137,7 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
 
 
 def _chunks(data: bytes, name: str) -> list[tuple[bytes, bytes]]:
-    chunks = []
+    chunks: list[tuple[bytes, bytes]] = []
     offset = len(SIGNATURE)
     while True:
         if offset + 12 > len(data):
