@@ -121,9 +121,17 @@ def heatmap(ax: Any, values: npt.ArrayLike, label: str, **imshow_options: Any) -
     return image
 
 
-def save_figure(figure: Any, path: str | os.PathLike[str], dpi: int = 120) -> pathlib.Path:
+def save_figure(
+    figure: Any, path: str | os.PathLike[str], dpi: int = 120, **savefig_options: Any
+) -> pathlib.Path:
     """Saves `figure` as a PNG at `path`, atomically, laid out tightly unless it has a layout
     engine of its own (e.g. `Figure(layout="constrained")`).
+
+    Args:
+        figure: a matplotlib `Figure`.
+        path: the PNG file to write.
+        dpi: its resolution in dots per inch.
+        **savefig_options: more arguments of `Figure.savefig` (e.g. `bbox_inches="tight"`).
 
     Returns:
         `path` as a `pathlib.Path`.
@@ -131,5 +139,5 @@ def save_figure(figure: Any, path: str | os.PathLike[str], dpi: int = 120) -> pa
     if figure.get_layout_engine() is None:
         figure.tight_layout()
     with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=dpi, format="png")
+        figure.savefig(temporary, dpi=dpi, format="png", **savefig_options)
     return pathlib.Path(path)
