@@ -7,7 +7,8 @@ Decodes the non-interlaced PNGs of the specification: grey (1, 2, 4, 8 or 16 bit
 RGB, RGBA (8 or 16 bits) and palette images (1, 2, 4 or 8 bits, with a `tRNS` chunk for alpha),
 every row filter (None, Sub, Up, Average, Paeth). Channels: 1 grey, 2 grey + alpha, 3 RGB,
 4 RGBA; 16-bit samples are rounded to 8 bits; a `tRNS` colour key becomes an alpha channel.
-Interlaced (Adam7) files are refused with an error, as are corrupt ones (bad CRC, truncated data).
+Interlaced (Adam7) files are refused with an error, as are corrupt ones (bad CRC, truncated data)
+and ones whose pixels would take more than `MAX_IMAGE_BYTES`.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ COLOR_TYPES = {
     6: (4, (8, 16)),
 }
 _CHANNEL_COLOR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}
+# The most unfiltered image bytes decoded (a 4-channel 8192 x 8192 image is 256 MiB).
+MAX_IMAGE_BYTES = 1 << 28
 
 
 def decode_png(data: bytes, name: str = "PNG") -> np.ndarray:
@@ -69,17 +72,24 @@ def decode_png(data: bytes, name: str = "PNG") -> np.ndarray:
         )
     if interlace:
         raise _unreadable(name, "interlaced (Adam7) PNGs are not supported; save it non-interlaced")
+    row_bytes = (width * channels * depth + 7) // 8
+    expected = height * (row_bytes + 1)
+    if expected > MAX_IMAGE_BYTES:
+        raise _unreadable(
+            name, f"{width} x {height} pixels is more than the {MAX_IMAGE_BYTES >> 20} MiB read"
+        )
     payload = b"".join(body for kind, body in chunks if kind == b"IDAT")
-    try:
-        raw = zlib.decompress(payload)
+    inflater = zlib.decompressobj()
+    try:  # at most one byte more than the header promises: no decompression bomb
+        raw = inflater.decompress(payload, expected + 1)
     except zlib.error as error:
         raise _unreadable(name, f"corrupt image data: {error}") from None
-    row_bytes = (width * channels * depth + 7) // 8
-    if len(raw) != height * (row_bytes + 1):
+    if len(raw) == expected and not inflater.eof:
+        raise _unreadable(name, "corrupt image data: the compressed stream is cut short")
+    if len(raw) != expected:
+        size = f"{len(raw)}" if len(raw) < expected else f"more than {expected}"
         raise _unreadable(
-            name,
-            f"{len(raw)} bytes of image data, expected {height * (row_bytes + 1)} for "
-            f"{width} x {height} pixels",
+            name, f"{size} bytes of image data, expected {expected} for {width} x {height} pixels"
         )
     rows = _unfilter(raw, height, row_bytes, max(1, channels * depth // 8), name)
     samples = _samples(rows, width * channels, depth).reshape(height, width, channels)

@@ -124,6 +124,8 @@ def test_bad_files_raise_naming_the_file():
         good, b"IDAT", lambda body: zlib.compress(b"\x07" + zlib.decompress(body)[1:])
     )
     short_data = with_chunk(good, b"IDAT", lambda body: zlib.compress(zlib.decompress(body)[:-5]))
+    long_data = with_chunk(good, b"IDAT", lambda body: zlib.compress(zlib.decompress(body) * 2))
+    huge = with_chunk(good, b"IHDR", lambda body: struct.pack(">II", 60_000, 60_000) + body[8:])
     grey = encode_png(pixels(1))
     no_palette = with_chunk(grey, b"IHDR", lambda body: body[:9] + b"\x03" + body[10:])
     cases = {
@@ -134,7 +136,10 @@ def test_bad_files_raise_naming_the_file():
         interlaced: r"interlaced \(Adam7\) PNGs are not supported",
         bad_filter: "unknown filter type 7 in row 0",
         short_data: "bytes of image data, expected",
-        with_chunk(good, b"IDAT", lambda body: body[:-4]): "corrupt image data",
+        long_data: "more than .* bytes of image data, expected",
+        huge: "60000 x 60000 pixels is more than the 256 MiB read",
+        with_chunk(good, b"IDAT", lambda body: body[:-4]): "compressed stream is cut short",
+        with_chunk(good, b"IDAT", lambda body: body[:2] + b"\xff" * 8): "corrupt image data",
         with_chunk(good, b"IHDR", lambda body: body[:8] + b"\x05" + body[9:]): "bit depth 5",
         no_palette: "palette image without a valid PLTE chunk",
     }
