@@ -147,11 +147,12 @@ def plot_curve(curve, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from seqkeras.plotting import save_figure
+
     figure, axis = plt.subplots(figsize=(6, 3.5))
     axis.plot(*zip(*curve), "o-")
     axis.set(xlabel="epoch", ylabel="CER (best path)", title="Held-out-voice CER")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    save_figure(figure, path)
     plt.close(figure)
 
 

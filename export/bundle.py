@@ -5,10 +5,14 @@ interrupted or failed export never leaves a half bundle. The layout is documente
 `seqkeras.runtime.loading`, which reads it.
 """
 
+from __future__ import annotations
+
 import importlib.metadata
 import json
 import pathlib
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import keras
 from tqdm.auto import tqdm
@@ -18,6 +22,7 @@ from seqkeras.errors import ExportError
 from seqkeras.files import atomic_write_bytes, sha256, staged_directory
 from seqkeras.runtime.loading import FORMAT, FORMAT_VERSION, MANIFEST
 
+from ._types import KerasModel, ModelInputs, PathLike
 from .onnx_export import DEFAULT_OPSET, onnx_operators, to_onnx
 from .tflite_export import convert_tflite
 from .trace import signature
@@ -31,20 +36,20 @@ _VERSIONED = ("tensorflow", "keras", "tf2onnx", "onnx", "ai-edge-litert", "numpy
 
 
 def bundle(
-    models,
-    path,
+    models: KerasModel | Mapping[str, KerasModel],
+    path: PathLike,
     *,
-    formats=FORMATS,
-    task=None,
-    metadata=None,
-    tflite_options=None,
-    onnx_options=None,
-    verify=True,
-    verify_inputs=None,
-    atol=DEFAULT_ATOL,
-    overwrite=False,
-    progress=True,
-):
+    formats: Sequence[str] = FORMATS,
+    task: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    tflite_options: Mapping[str, Any] | None = None,
+    onnx_options: Mapping[str, Any] | None = None,
+    verify: bool = True,
+    verify_inputs: ModelInputs | Mapping[str, ModelInputs] | None = None,
+    atol: float = DEFAULT_ATOL,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> pathlib.Path:
     """Exports one or more Keras graphs into a bundle folder that `seqkeras.runtime` loads.
 
     Args:
@@ -81,14 +86,17 @@ def bundle(
     ...               metadata={"vocabulary": vocab}, verify_inputs={"encoder": x, "step": s})
     >>> seqkeras.runtime.load("bundle", backend="tflite")["encoder"].predict(x)
     """
+    graph_inputs: object = verify_inputs
     if isinstance(models, keras.Model):
         models = {"model": models}
-        verify_inputs = None if verify_inputs is None else {"model": verify_inputs}
+        graph_inputs = None if verify_inputs is None else {"model": verify_inputs}
     tflite_options = dict(tflite_options or {})
     onnx_options = dict(onnx_options or {})
     formats = _check_bundle_arguments(
-        models, formats, metadata, verify_inputs, tflite_options, onnx_options
+        models, formats, metadata, graph_inputs, tflite_options, onnx_options
     )
+    # Checked above: a dict graph name -> inputs, or None.
+    inputs_by_graph = cast("Mapping[str, ModelInputs] | None", graph_inputs)
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -120,7 +128,7 @@ def bundle(
                     file.read_bytes(),
                     file.suffix,
                     f"bundle (graph {name!r})",
-                    inputs=None if verify_inputs is None else verify_inputs[name],
+                    inputs=None if inputs_by_graph is None else inputs_by_graph[name],
                     atol=atol,
                     sequence_length=entry.get("sequence_length"),
                     enforce=entry.get("quantize") is None,

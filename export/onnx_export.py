@@ -8,9 +8,13 @@ right-padded rows and keeps its `Loop` for any other mask (chosen at run time, i
 an unmasked `Bidirectional` becomes one bidirectional node.
 """
 
+from __future__ import annotations
+
 import contextlib
 import logging
 import pathlib
+from collections.abc import Iterator
+from typing import Any
 
 import keras
 import numpy as np
@@ -21,6 +25,7 @@ from onnx import helper
 from seqkeras.errors import ExportError
 from seqkeras.files import atomic_write_bytes
 
+from ._types import KerasModel, ModelInputs, OperatorCounts, PathLike
 from .onnx_recurrent import NativeLoops
 from .recurrence import describe
 from .trace import (
@@ -39,7 +44,7 @@ MAX_OPSET = max(tf2onnx.constants.OPSET_TO_IR_VERSION)
 
 
 @contextlib.contextmanager
-def quiet_tf2onnx():
+def quiet_tf2onnx() -> Iterator[None]:
     """tf2onnx logs the recurrence placeholders as unsupported ops before they are replaced;
     ops that really are unsupported are reported by `_check_operators`."""
     logger = logging.getLogger("tf2onnx")
@@ -52,15 +57,15 @@ def quiet_tf2onnx():
 
 
 def to_onnx(
-    model,
-    path,
+    model: KerasModel,
+    path: PathLike,
     *,
-    opset=DEFAULT_OPSET,
-    native_rnn=True,
-    verify=True,
-    verify_inputs=None,
-    atol=DEFAULT_ATOL,
-):
+    opset: int = DEFAULT_OPSET,
+    native_rnn: bool = True,
+    verify: bool = True,
+    verify_inputs: ModelInputs | None = None,
+    atol: float = DEFAULT_ATOL,
+) -> pathlib.Path:
     """Exports a Keras model to an ONNX file that runs in onnxruntime with any batch size.
 
     Recurrent layers become ONNX `LSTM` (peepholes included), `GRU` (`linear_before_reset`
@@ -163,7 +168,7 @@ def _name_outputs(proto, function, outputs):
 
 def _check_operators(proto, model):
     """Raises `ExportError` naming every node that is not a standard ONNX operator."""
-    foreign = {}
+    foreign: dict[str, set[str]] = {}
     for node in proto.graph.node:
         if node.domain not in ("", "ai.onnx") or not onnx.defs.has(node.op_type):
             layer = traced_layer_name(model, node.name) or "?"
@@ -178,13 +183,13 @@ def _check_operators(proto, model):
         )
 
 
-def onnx_operators(path):
+def onnx_operators(path: PathLike) -> OperatorCounts:
     """Count of each operator type in an ONNX file, subgraphs (`If` branches, `Loop` bodies)
     included, e.g. {"LSTM": 2, ...}."""
     proto = onnx.load(str(path), load_external_data=False)
-    counts = {}
+    counts: OperatorCounts = {}
 
-    def count(graph):
+    def count(graph: Any) -> None:
         for node in graph.node:
             counts[node.op_type] = counts.get(node.op_type, 0) + 1
             for attribute in node.attribute:

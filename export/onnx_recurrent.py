@@ -39,7 +39,7 @@ class _Placeholder:
     masked: bool = False
     zero_output_for_mask: bool = False
     # (id of the Bidirectional, whether this is its backward half), for unmasked halves
-    half: tuple | None = None
+    half: tuple[int, bool] | None = None
 
 
 class NativeLoops:
@@ -279,7 +279,7 @@ def _bidirectional_pairs(graph, found):
     """{forward placeholder node name: backward one} for the Bidirectional halves that one
     bidirectional node computes: same operator, activations and input, forward then backward,
     and the backward half's inputs all available where the forward half's node stands."""
-    halves = {}
+    halves: dict[int, dict[bool, str]] = {}
     for name, (placeholder, _) in found.items():
         if placeholder.half is not None:
             key, backward = placeholder.half

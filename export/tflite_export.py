@@ -25,6 +25,8 @@ or the fused kernel (a decoder step, a model without recurrent layers: LiteRT re
 any batch), and fixes it at 1 otherwise.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import pathlib
 import uuid
@@ -39,6 +41,7 @@ from seqkeras.errors import ExportError, SeqKerasError
 from seqkeras.files import atomic_write_bytes
 from seqkeras.runtime.specs import feed
 
+from ._types import KerasModel, ModelInputs, OperatorCounts, PathLike
 from .recurrence import describe
 from .trace import (
     check_model,
@@ -78,24 +81,24 @@ class TFLiteArtifact:
     """
 
     content: bytes
-    layer_routes: dict
-    operators: dict
+    layer_routes: dict[str, str]
+    operators: OperatorCounts
     batch_size: int | None
 
 
 def to_tflite(
-    model,
-    path,
+    model: KerasModel,
+    path: PathLike,
     *,
-    quantize=None,
-    representative_data=None,
-    batch_size="auto",
-    sequence_length=None,
-    route="auto",
-    verify=True,
-    verify_inputs=None,
-    atol=DEFAULT_ATOL,
-):
+    quantize: str | None = None,
+    representative_data: ModelInputs | None = None,
+    batch_size: int | str | None = "auto",
+    sequence_length: int | None = None,
+    route: str = "auto",
+    verify: bool = True,
+    verify_inputs: ModelInputs | None = None,
+    atol: float = DEFAULT_ATOL,
+) -> pathlib.Path:
     """Exports a Keras model to a TFLite file made of builtin operators only.
 
     No Flex (SELECT_TF_OPS) and no custom operators: the file runs on the plain LiteRT
@@ -159,14 +162,14 @@ def to_tflite(
 
 
 def convert_tflite(
-    model,
+    model: KerasModel,
     *,
-    quantize=None,
-    representative_data=None,
-    batch_size="auto",
-    sequence_length=None,
-    route="auto",
-):
+    quantize: str | None = None,
+    representative_data: ModelInputs | None = None,
+    batch_size: int | str | None = "auto",
+    sequence_length: int | None = None,
+    route: str = "auto",
+) -> TFLiteArtifact:
     """`to_tflite` without the file: returns a `TFLiteArtifact`."""
     check_model(model, "to_tflite")
     _check_arguments(quantize, representative_data, batch_size, sequence_length, route)
@@ -521,18 +524,19 @@ def _operator_names(model):
     return names
 
 
-def tflite_operators(model_file):
+def tflite_operators(model_file: PathLike | bytes | bytearray) -> OperatorCounts:
     """Count of each operator in a TFLite model (all subgraphs), e.g. {"WHILE": 1, ...}.
 
     Args:
         model_file: the `.tflite` path, or the flatbuffer bytes.
     """
-    content = model_file if isinstance(model_file, (bytes, bytearray)) else None
-    if content is None:
+    if isinstance(model_file, bytes | bytearray):
+        content = bytes(model_file)
+    else:
         content = pathlib.Path(model_file).read_bytes()
     model = schema.Model.GetRootAs(content, 0)
     names = _operator_names(model)
-    counts = {}
+    counts: OperatorCounts = {}
     for s in range(model.SubgraphsLength()):
         subgraph = model.Subgraphs(s)
         for o in range(subgraph.OperatorsLength()):
@@ -552,7 +556,7 @@ def _check_builtin_only(content, keras_model):
     }
     if not custom:
         return
-    found = {}
+    found: dict[str, set[str]] = {}
     for s in range(model.SubgraphsLength()):
         subgraph = model.Subgraphs(s)
         for o in range(subgraph.OperatorsLength()):

@@ -22,7 +22,7 @@ def _clean_name(name):
 
 
 def _unique(names):
-    seen = {}
+    seen: dict[str, int] = {}
     unique = []
     for name in names:
         count = seen.get(name, 0)

@@ -6,9 +6,13 @@ each input's declared dtype, and right-padded copies of the sequence inputs, so 
 layers are exercised), and an `ExportError` if an output is off by more than the tolerance.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import pathlib
 import tempfile
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -16,8 +20,9 @@ import tensorflow as tf
 
 from seqkeras.errors import ExportError, SeqKerasError
 from seqkeras.runtime import load_artifact
-from seqkeras.runtime.specs import feed
+from seqkeras.runtime.specs import TensorSpec, feed
 
+from ._types import KerasModel, ModelInputs, PathLike
 from .trace import all_layers, check_model, input_names, signature
 
 DEFAULT_ATOL = 1e-4
@@ -44,16 +49,16 @@ class VerifyReport:
 
     artifact: str
     backend: str
-    max_abs_diff: dict
+    max_abs_diff: dict[str, float]
     atol: float
     samples: int
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         """Whether every output is within `atol` of Keras."""
         return all(diff <= self.atol for diff in self.max_abs_diff.values())
 
-    def raise_if_failed(self):
+    def raise_if_failed(self) -> None:
         """Raises `ExportError` naming the outputs beyond `atol`."""
         if not self.passed:
             failed = {k: v for k, v in self.max_abs_diff.items() if v > self.atol}
@@ -62,10 +67,10 @@ class VerifyReport:
                 f"(max abs diff {failed})."
             )
 
-    def to_json(self):
+    def to_json(self) -> dict[str, Any]:
         return {"max_abs_diff": dict(self.max_abs_diff), "atol": self.atol, "samples": self.samples}
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"{self.artifact} ({self.backend}, {self.samples} samples, atol {self.atol:g}):"]
         for name, diff in self.max_abs_diff.items():
             verdict = "ok" if diff <= self.atol else "FAIL"
@@ -73,7 +78,14 @@ class VerifyReport:
         return "\n".join(lines)
 
 
-def verify(model, artifact, inputs, *, atol=DEFAULT_ATOL, num_threads=None):
+def verify(
+    model: KerasModel,
+    artifact: PathLike,
+    inputs: ModelInputs,
+    *,
+    atol: float = DEFAULT_ATOL,
+    num_threads: int | None = None,
+) -> VerifyReport:
     """Runs the Keras model and an exported artifact on the same inputs and compares outputs.
 
     The artifact runs through `seqkeras.runtime` (LiteRT for `.tflite`, ONNX Runtime for
@@ -144,7 +156,9 @@ def _keras_outputs(model, arrays):
     return [np.concatenate(parts) for parts in zip(*chunks)]
 
 
-def generated_inputs(model, specs, seed=0):
+def generated_inputs(
+    model: KerasModel, specs: Sequence[TensorSpec], seed: int = 0
+) -> dict[str, np.ndarray]:
     """Inputs for `model` drawn from each input's declared dtype, samples along dimension 0.
 
     Float inputs are normal(0, 1.5); integer inputs are ids in [1, n) with n the smallest
@@ -172,6 +186,7 @@ def generated_inputs(model, specs, seed=0):
     for spec in specs:
         shape = (samples, *(GENERATED_STEPS if d is None else d for d in spec.shape[1:]))
         dtype = np.dtype(spec.dtype)
+        values: np.ndarray
         if dtype.kind == "f":
             values = rng.normal(0.0, 1.5, shape)
         elif dtype.kind in "iu":
@@ -196,16 +211,16 @@ def generated_inputs(model, specs, seed=0):
 
 
 def check_artifact(
-    model,
-    content,
-    suffix,
-    function_name,
+    model: KerasModel,
+    content: bytes,
+    suffix: str,
+    function_name: str,
     *,
-    inputs=None,
-    atol=DEFAULT_ATOL,
-    sequence_length=None,
-    enforce=True,
-):
+    inputs: ModelInputs | None = None,
+    atol: float = DEFAULT_ATOL,
+    sequence_length: int | None = None,
+    enforce: bool = True,
+) -> VerifyReport:
     """Verifies artifact bytes against Keras before they are written anywhere.
 
     Args:
@@ -258,10 +273,10 @@ def check_artifact(
     return merged(report for _, report in reports)
 
 
-def merged(reports):
+def merged(reports: Iterable[VerifyReport]) -> VerifyReport:
     """One `VerifyReport` from several of the same artifact: max diffs, summed samples."""
     reports = list(reports)
-    diffs = {}
+    diffs: dict[str, float] = {}
     for report in reports:
         for name, diff in report.max_abs_diff.items():
             diffs[name] = max(diff, diffs.get(name, 0.0))

@@ -1,19 +1,25 @@
-"""Training curves that stay readable at any number of epochs, one included.
+"""Plots that stay readable: training curves at any number of epochs, heatmaps with labelled
+colorbars, figures saved atomically.
 
 A curve of one epoch is a single point: matplotlib then centres the x axis on 0 (from -0.04 to
 0.04) and zooms the y axis into the fourth digit. `plot_curves` draws points joined by lines at
 epochs 1..n, with integer epoch ticks, an x range of [0.5, n + 0.5] and a y range of at least
-±10% around flat data.
+±10% around flat data. A heatmap says what its colours mean: `heatmap` draws a matrix with a
+colorbar labelled with the quantity (e.g. "attention weight α<t,t'>").
 """
 
 from __future__ import annotations
 
+import os
+import pathlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.files import atomic_path
 from seqkeras.optional import require
 
 MIN_RELATIVE_SPAN = 0.1
@@ -88,3 +94,50 @@ def _padded_range(values: np.ndarray, log: bool) -> tuple[float, float]:
     span = max(high - low, MIN_RELATIVE_SPAN * max(abs(low), abs(high), 1e-12))
     pad = 0.05 * (high - low) if high - low >= span else (span - (high - low)) / 2
     return low - pad, high + pad
+
+
+def heatmap(ax: Any, values: npt.ArrayLike, label: str, **imshow_options: Any) -> Any:
+    """Draws a matrix with `ax.imshow` and a colorbar labelled `label`.
+
+    Args:
+        ax: the matplotlib Axes to draw in (the colorbar takes room from it).
+        values: a 2-D array of the quantity (rows are drawn top to bottom).
+        label: what a colour means, e.g. "attention weight α<t,t'>".
+        **imshow_options: passed to `ax.imshow` (`cmap`, `vmin`, `vmax`, `aspect`...).
+
+    Returns:
+        The `AxesImage`; its colorbar is `image.colorbar`.
+
+    Example:
+
+    >>> from matplotlib.figure import Figure
+    >>> axis = Figure().subplots()
+    >>> image = heatmap(axis, [[0.2, 0.8], [0.6, 0.4]], "P(tag)", vmin=0.0, vmax=1.0)
+    >>> image.colorbar.ax.get_ylabel()
+    'P(tag)'
+    """
+    image = ax.imshow(values, **imshow_options)
+    ax.figure.colorbar(image, ax=ax, label=label)
+    return image
+
+
+def save_figure(
+    figure: Any, path: str | os.PathLike[str], dpi: int = 120, **savefig_options: Any
+) -> pathlib.Path:
+    """Saves `figure` as a PNG at `path`, atomically, laid out tightly unless it has a layout
+    engine of its own (e.g. `Figure(layout="constrained")`).
+
+    Args:
+        figure: a matplotlib `Figure`.
+        path: the PNG file to write.
+        dpi: its resolution in dots per inch.
+        **savefig_options: more arguments of `Figure.savefig` (e.g. `bbox_inches="tight"`).
+
+    Returns:
+        `path` as a `pathlib.Path`.
+    """
+    if figure.get_layout_engine() is None:
+        figure.tight_layout()
+    with atomic_path(path) as temporary:
+        figure.savefig(temporary, dpi=dpi, format="png", **savefig_options)
+    return pathlib.Path(path)

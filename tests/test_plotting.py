@@ -1,4 +1,5 @@
-"""Plots readable at any size: one-epoch curves, and t-SNE labels that do not overlap."""
+"""Plots readable at any size: one-epoch curves, labelled colorbars, t-SNE labels that do not
+overlap."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -6,7 +7,9 @@ import pytest
 
 from seqkeras import SeqKerasError
 from seqkeras.embeddings.plot import _overlap_area, _text_box, place_labels
-from seqkeras.plotting import plot_curves
+from seqkeras.plotting import heatmap, plot_curves, save_figure
+from seqkeras.png import decode_png
+from tests.figure_helpers import colorbar_labels
 
 
 def test_one_epoch_is_a_point_at_epoch_1_with_sane_axes():
@@ -70,4 +73,18 @@ def test_labels_of_nearby_points_do_not_overlap():
     placed = place_labels(axis, points, labels)
     assert len(placed) == 12
     assert overlapping_pairs(placed, figure) == 0
+    plt.close(figure)
+
+
+def test_heatmap_has_a_colorbar_saying_what_the_colour_means(tmp_path):
+    figure = plt.figure(figsize=(3, 2))
+    axis = figure.subplots()
+    values = np.array([[0.1, 0.9], [0.7, 0.3]])
+    image = heatmap(axis, values, "attention weight α<t,t'>", vmin=0.0, vmax=1.0)
+    assert len(figure.axes) == 2 and figure.axes[0] is axis
+    assert colorbar_labels(figure) == ["attention weight α<t,t'>"]
+    assert image.colorbar.mappable is image and image.get_clim() == (0.0, 1.0)
+    np.testing.assert_array_equal(image.get_array(), values)
+    path = save_figure(figure, tmp_path / "heatmap.png", dpi=50)
+    assert decode_png(path.read_bytes()).shape[:2] == (100, 150)  # 2 x 3 inches at 50 dpi
     plt.close(figure)

@@ -7,7 +7,28 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-TYPED_PACKAGES = ("seqkeras.decoding", "seqkeras.metrics", "seqkeras.text", "seqkeras.runtime")
+TYPED_PACKAGES = (
+    "seqkeras.decoding",
+    "seqkeras.metrics",
+    "seqkeras.text",
+    "seqkeras.layers",
+    "seqkeras.export",
+    "seqkeras.runtime",
+)
+# Classes typed outside a typed package: their public methods.
+TYPED_CLASSES = ("seqkeras.tasks.base.Task",)
+
+
+def class_methods(name, cls):
+    for attribute, member in vars(cls).items():
+        if isinstance(member, classmethod | staticmethod):
+            member = member.__func__
+        elif isinstance(member, property):
+            member = member.fget
+        if inspect.isfunction(member) and (
+            not attribute.startswith("_") or attribute == "__init__"
+        ):
+            yield f"{name}.{attribute}", member
 
 
 def public_callables(package):
@@ -17,28 +38,48 @@ def public_callables(package):
             continue
         obj = getattr(module, name)
         if inspect.isclass(obj):
-            for attribute, member in vars(obj).items():
-                if inspect.isfunction(member) and (
-                    not attribute.startswith("_") or attribute == "__init__"
-                ):
-                    yield f"{package}.{name}.{attribute}", member
+            yield from class_methods(f"{package}.{name}", obj)
         elif inspect.isfunction(obj):
             yield f"{package}.{name}", obj
 
 
-@pytest.mark.parametrize("package", TYPED_PACKAGES)
-def test_public_api_is_annotated(package):
+def unannotated(callables):
     missing = []
-    for name, function in public_callables(package):
+    for name, function in callables:
         signature = inspect.signature(function)
-        unannotated = [
+        parameters = [
             p.name
             for p in signature.parameters.values()
             if p.name not in ("self", "cls") and p.annotation is inspect.Parameter.empty
         ]
-        if unannotated or signature.return_annotation is inspect.Signature.empty:
-            missing.append(f"{name}({', '.join(unannotated)})")
-    assert not missing
+        if parameters or signature.return_annotation is inspect.Signature.empty:
+            missing.append(f"{name}({', '.join(parameters)})")
+    return missing
+
+
+@pytest.mark.parametrize("package", TYPED_PACKAGES)
+def test_public_api_is_annotated(package):
+    assert not unannotated(public_callables(package))
+
+
+@pytest.mark.parametrize("path", TYPED_CLASSES)
+def test_typed_classes_are_annotated(path):
+    module, name = path.rsplit(".", 1)
+    cls = getattr(importlib.import_module(module), name)
+    assert not unannotated(class_methods(path, cls))
+
+
+def test_the_makefile_type_checks_the_typed_packages():
+    typed = next(
+        line.split(":=")[1].split()
+        for line in (ROOT / "Makefile").read_text().splitlines()
+        if line.startswith("TYPED :=")
+    )
+    for package in TYPED_PACKAGES:
+        relative = package.replace(".", "/")
+        assert relative.replace("seqkeras/export", "export") in typed, package
+    for path in TYPED_CLASSES:
+        assert path.rsplit(".", 1)[0].replace(".", "/") + ".py" in typed, path
 
 
 def test_py_typed_marker_is_packaged():

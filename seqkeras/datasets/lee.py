@@ -19,7 +19,7 @@ WORD_PAIR_SETS = {"wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
 def data_path(name):
     """The path of `name` in gensim's test data folder."""
     gensim = require("gensim", "tasks", "the Lee corpus")
-    path = os.path.join(os.path.dirname(gensim.__file__), "test", "test_data", name)
+    path = os.path.join(gensim.__path__[0], "test", "test_data", name)
     if not os.path.exists(path):
         raise SeqKerasError(f"{path!r} is missing: the installed gensim wheel lacks its test data.")
     return path
@@ -93,7 +93,7 @@ def analogy_questions():
         A dict from section name (e.g. `"capital-common-countries"`) to a list of
         `(a, b, c, d)`: a is to b as c is to d.
     """
-    sections = {}
+    sections: dict[str, list[tuple[str, ...]]] = {}
     with open(data_path("questions-words.txt"), encoding="utf-8") as f:
         for line in f:
             if line.startswith(":"):

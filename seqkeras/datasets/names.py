@@ -28,7 +28,7 @@ def first_names(locales=DEFAULT_LOCALES):
     """
     if isinstance(locales, str) or not locales:
         raise SeqKerasError(f"first_names: `locales` must be a non-empty list, got {locales!r}.")
-    names = set()
+    names: set[str] = set()
     for locale in locales:
         try:
             provider = importlib.import_module(f"faker.providers.person.{locale}").Provider

@@ -3,8 +3,8 @@
 import numpy as np
 
 from seqkeras.errors import SeqKerasError
-from seqkeras.files import atomic_path
 from seqkeras.optional import require
+from seqkeras.plotting import save_figure
 
 
 def plot_tsne(kv, words, path=None, perplexity=5.0, seed=0, title=None, ax=None):
@@ -50,8 +50,7 @@ def plot_tsne(kv, words, path=None, perplexity=5.0, seed=0, title=None, ax=None)
     ax.set_yticks([])
     figure = ax.figure
     if path is not None:
-        with atomic_path(path) as tmp:
-            figure.savefig(tmp, format="png", dpi=120, bbox_inches="tight")
+        save_figure(figure, path, bbox_inches="tight")
     return figure
 
 

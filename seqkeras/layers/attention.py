@@ -7,11 +7,16 @@ c = Σ_t' α<t'> a<t'> together with the weights. The query may be one state per
 a decoder run over a whole teacher-forced target at once.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
 
 from seqkeras.compat import get_keras_mask
 from seqkeras.errors import SeqKerasError
+from seqkeras.layers._types import Config, Identifier, Shape, Tensor
 from seqkeras.layers.recurrent import check_units
 
 # Added to the scores of masked steps: exp of it underflows to exactly 0 in float32.
@@ -31,11 +36,11 @@ class Attention(keras.layers.Layer):
 
     projects_values = False
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.supports_masking = True
 
-    def _check_shapes(self, query_shape, values_shape):
+    def _check_shapes(self, query_shape: Shape, values_shape: Shape) -> None:
         if len(values_shape) != 3 or values_shape[-1] is None:
             raise SeqKerasError(
                 f"{self.name}: `values` must have shape (batch, steps, features) with a known "
@@ -47,11 +52,17 @@ class Attention(keras.layers.Layer):
                 f"features) with a known number of features, got {tuple(query_shape)}."
             )
 
-    def keys(self, values):
+    def keys(self, values: Tensor) -> Tensor:
         """What the scores read of the values, (batch, Tv, key_dim): the values themselves."""
         return values
 
-    def call(self, query, values, mask=None, keys=None):
+    def call(
+        self,
+        query: Tensor,
+        values: Tensor,
+        mask: Tensor | None = None,
+        keys: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor]:
         single_step = len(query.shape) == 2
         if single_step:
             query = ops.expand_dims(query, 1)
@@ -70,10 +81,14 @@ class Attention(keras.layers.Layer):
             return context[:, 0, :], weights[:, 0, :]
         return context, weights
 
-    def compute_mask(self, query, values, mask=None, keys=None):
+    def compute_mask(
+        self, query: Tensor, values: Tensor, mask: Tensor | None = None, keys: Tensor | None = None
+    ) -> None:
         return None
 
-    def compute_output_shape(self, query_shape, values_shape, keys_shape=None):
+    def compute_output_shape(
+        self, query_shape: Shape, values_shape: Shape, keys_shape: Shape | None = None
+    ) -> tuple[tuple[int | None, ...], tuple[int | None, ...]]:
         return (*query_shape[:-1], values_shape[-1]), (*query_shape[:-1], values_shape[1])
 
 
@@ -117,12 +132,14 @@ class BahdanauAttention(Attention):
     ((2, 6), (2, 5))
     """
 
-    def __init__(self, units, kernel_initializer="glorot_uniform", **kwargs):
+    def __init__(
+        self, units: int, kernel_initializer: Identifier = "glorot_uniform", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.units = check_units(self.name, units)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
-    def build(self, query_shape, values_shape):
+    def build(self, query_shape: Shape, values_shape: Shape) -> None:
         self._check_shapes(query_shape, values_shape)
         self.query_kernel = self.add_weight(
             shape=(query_shape[-1], self.units),
@@ -140,16 +157,16 @@ class BahdanauAttention(Attention):
 
     projects_values = True
 
-    def keys(self, values):
+    def keys(self, values: Tensor) -> Tensor:
         """W2 a<t'>: (batch, Tx, units)."""
         return ops.matmul(values, self.value_kernel)
 
-    def scores(self, query, keys):
+    def scores(self, query: Tensor, keys: Tensor) -> Tensor:
         projected_query = ops.expand_dims(ops.matmul(query, self.query_kernel), 2)
         hidden = ops.tanh(projected_query + ops.expand_dims(keys, 1))
         return ops.sum(hidden * self.score_kernel, axis=-1)
 
-    def get_config(self):
+    def get_config(self) -> Config:
         return {
             **super().get_config(),
             "units": self.units,
@@ -192,7 +209,12 @@ class LuongAttention(Attention):
     ((2, 3, 6), (2, 3, 5))
     """
 
-    def __init__(self, score="dot", kernel_initializer="glorot_uniform", **kwargs):
+    def __init__(
+        self,
+        score: str = "dot",
+        kernel_initializer: Identifier = "glorot_uniform",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if score not in LUONG_SCORES:
             raise SeqKerasError(
@@ -201,7 +223,7 @@ class LuongAttention(Attention):
         self.score = score
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
-    def build(self, query_shape, values_shape):
+    def build(self, query_shape: Shape, values_shape: Shape) -> None:
         self._check_shapes(query_shape, values_shape)
         if self.score == "general":
             self.score_kernel = self.add_weight(
@@ -215,12 +237,12 @@ class LuongAttention(Attention):
                 f"{query_shape[-1]} and {values_shape[-1]}; use score='general'."
             )
 
-    def scores(self, query, keys):
+    def scores(self, query: Tensor, keys: Tensor) -> Tensor:
         if self.score == "general":
             query = ops.matmul(query, self.score_kernel)
         return ops.matmul(query, ops.swapaxes(keys, 1, 2))
 
-    def get_config(self):
+    def get_config(self) -> Config:
         return {
             **super().get_config(),
             "score": self.score,

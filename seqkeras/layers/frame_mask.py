@@ -1,9 +1,15 @@
 """`FrameMask`: marks which frames of a (possibly downsampled) sequence hold signal."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 from keras import ops
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.layers._types import Config, Shape, Tensor
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
@@ -38,23 +44,23 @@ class FrameMask(keras.layers.Layer):
     >>> hidden = FrameMask(stride=2)([hidden, features])   # hidden._keras_mask: (batch, 50)
     """
 
-    def __init__(self, stride=1, **kwargs):
+    def __init__(self, stride: int = 1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
             raise SeqKerasError(f"FrameMask: `stride` must be an integer >= 1, got {stride!r}.")
         self.stride = stride
 
-    def call(self, inputs):
+    def call(self, inputs: Sequence[Tensor]) -> Tensor:
         frames, _ = inputs
         return frames
 
-    def compute_mask(self, inputs, previous_mask=None):
+    def compute_mask(self, inputs: Sequence[Tensor], previous_mask: Tensor | None = None) -> Tensor:
         _, features = inputs
         holds_signal = ops.any(ops.not_equal(features, 0), axis=-1)
         return holds_signal[:, :: self.stride]
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Sequence[Shape]) -> Shape:
         return input_shape[0]
 
-    def get_config(self):
+    def get_config(self) -> Config:
         return {**super().get_config(), "stride": self.stride}

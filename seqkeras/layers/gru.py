@@ -1,8 +1,13 @@
 """Gated Recurrent Unit: the full GRU (Cho et al. 2014) and the course's minimal GRU."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
 
+from seqkeras.layers._types import Config, Identifier, Tensor
 from seqkeras.layers.recurrent import RecurrentCell, RecurrentLayer, apply_mask, get_activation
 
 
@@ -57,25 +62,25 @@ class GRUCell(RecurrentCell):
 
     def __init__(
         self,
-        units,
-        minimal=False,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        kernel_constraint=None,
-        recurrent_constraint=None,
-        bias_constraint=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
-        **kwargs,
-    ):
+        units: int,
+        minimal: bool = False,
+        activation: Identifier = "tanh",
+        recurrent_activation: Identifier = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Identifier = "glorot_uniform",
+        recurrent_initializer: Identifier = "orthogonal",
+        bias_initializer: Identifier = "zeros",
+        kernel_regularizer: Identifier = None,
+        recurrent_regularizer: Identifier = None,
+        bias_regularizer: Identifier = None,
+        kernel_constraint: Identifier = None,
+        recurrent_constraint: Identifier = None,
+        bias_constraint: Identifier = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             units,
             activation=activation,
@@ -101,14 +106,20 @@ class GRUCell(RecurrentCell):
         )
         self.state_size = self.units
 
-    def recurrent_weights(self):
+    def recurrent_weights(self) -> list[Tensor]:
         if self.minimal:
             return [self.recurrent_kernel]
         # The full GRU's two recurrent matmuls: [Uu Ur] on c<t-1>, Uc on Γr * c<t-1>.
         split = 2 * self.units
         return [self.recurrent_kernel[:, :split], self.recurrent_kernel[:, split:]]
 
-    def forward_step(self, projected, states, weights, recurrent_mask):
+    def forward_step(
+        self,
+        projected: Tensor,
+        states: list[Tensor],
+        weights: list[Tensor],
+        recurrent_mask: Tensor | None,
+    ) -> list[Tensor]:
         c_prev = states[0]
         c_in = apply_mask(c_prev, recurrent_mask)
         if self.minimal:
@@ -122,7 +133,7 @@ class GRUCell(RecurrentCell):
             candidate = self.activation(projected_candidate + ops.matmul(gate_r * c_in, weights[1]))
         return [gate_u * candidate + (1.0 - gate_u) * c_prev]
 
-    def get_config(self):
+    def get_config(self) -> Config:
         config = {
             "minimal": self.minimal,
             "recurrent_activation": keras.activations.serialize(self.recurrent_activation),
@@ -165,31 +176,31 @@ class GRU(RecurrentLayer):
 
     def __init__(
         self,
-        units,
-        minimal=False,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        recurrent_constraint=None,
-        bias_constraint=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        **kwargs,
-    ):
+        units: int,
+        minimal: bool = False,
+        activation: Identifier = "tanh",
+        recurrent_activation: Identifier = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Identifier = "glorot_uniform",
+        recurrent_initializer: Identifier = "orthogonal",
+        bias_initializer: Identifier = "zeros",
+        kernel_regularizer: Identifier = None,
+        recurrent_regularizer: Identifier = None,
+        bias_regularizer: Identifier = None,
+        activity_regularizer: Identifier = None,
+        kernel_constraint: Identifier = None,
+        recurrent_constraint: Identifier = None,
+        bias_constraint: Identifier = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        **kwargs: Any,
+    ) -> None:
         cell = GRUCell(
             units,
             minimal=minimal,

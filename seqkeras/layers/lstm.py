@@ -1,8 +1,14 @@
 """Long Short-Term Memory, with optional peephole connections."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 import keras
 from keras import ops
 
+from seqkeras.layers._types import Config, Identifier, Shape, Tensor
 from seqkeras.layers.recurrent import RecurrentCell, RecurrentLayer, apply_mask, get_activation
 
 
@@ -63,29 +69,29 @@ class LSTMCell(RecurrentCell):
 
     def __init__(
         self,
-        units,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        unit_forget_bias=True,
-        peephole=False,
-        peephole_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        peephole_regularizer=None,
-        kernel_constraint=None,
-        recurrent_constraint=None,
-        bias_constraint=None,
-        peephole_constraint=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
-        **kwargs,
-    ):
+        units: int,
+        activation: Identifier = "tanh",
+        recurrent_activation: Identifier = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Identifier = "glorot_uniform",
+        recurrent_initializer: Identifier = "orthogonal",
+        bias_initializer: Identifier = "zeros",
+        unit_forget_bias: bool = True,
+        peephole: bool = False,
+        peephole_initializer: Identifier = "glorot_uniform",
+        kernel_regularizer: Identifier = None,
+        recurrent_regularizer: Identifier = None,
+        bias_regularizer: Identifier = None,
+        peephole_regularizer: Identifier = None,
+        kernel_constraint: Identifier = None,
+        recurrent_constraint: Identifier = None,
+        bias_constraint: Identifier = None,
+        peephole_constraint: Identifier = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             units,
             activation=activation,
@@ -114,7 +120,7 @@ class LSTMCell(RecurrentCell):
         self.peephole_constraint = keras.constraints.get(peephole_constraint)
         self.state_size = [self.units, self.units]
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         super().build(input_shape)
         if self.peephole:
             self.peephole_kernel = self.add_weight(
@@ -125,11 +131,11 @@ class LSTMCell(RecurrentCell):
                 constraint=self.peephole_constraint,
             )
 
-    def build_bias_initializer(self):
+    def build_bias_initializer(self) -> Callable[..., Tensor]:
         if not self.unit_forget_bias:
             return self.bias_initializer
 
-        def bias_initializer(_, *args, **kwargs):
+        def bias_initializer(_: Shape, *args: Any, **kwargs: Any) -> Tensor:
             return ops.concatenate(
                 [
                     self.bias_initializer((self.units,), *args, **kwargs),
@@ -140,12 +146,18 @@ class LSTMCell(RecurrentCell):
 
         return bias_initializer
 
-    def recurrent_weights(self):
+    def recurrent_weights(self) -> list[Tensor]:
         if self.peephole:
             return [self.recurrent_kernel, self.peephole_kernel]
         return [self.recurrent_kernel]
 
-    def forward_step(self, projected, states, weights, recurrent_mask):
+    def forward_step(
+        self,
+        projected: Tensor,
+        states: list[Tensor],
+        weights: list[Tensor],
+        recurrent_mask: Tensor | None,
+    ) -> list[Tensor]:
         a_prev, c_prev = states
         z = projected + ops.matmul(apply_mask(a_prev, recurrent_mask), weights[0])
         z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
@@ -162,7 +174,7 @@ class LSTMCell(RecurrentCell):
         gate_o = self.recurrent_activation(z_o)
         return [gate_o * self.activation(c), c]
 
-    def get_config(self):
+    def get_config(self) -> Config:
         serialize = keras.saving.serialize_keras_object
         config = {
             "recurrent_activation": keras.activations.serialize(self.recurrent_activation),
@@ -213,35 +225,35 @@ class LSTM(RecurrentLayer):
 
     def __init__(
         self,
-        units,
-        activation="tanh",
-        recurrent_activation="sigmoid",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        unit_forget_bias=True,
-        peephole=False,
-        peephole_initializer="glorot_uniform",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        peephole_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        recurrent_constraint=None,
-        bias_constraint=None,
-        peephole_constraint=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        **kwargs,
-    ):
+        units: int,
+        activation: Identifier = "tanh",
+        recurrent_activation: Identifier = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Identifier = "glorot_uniform",
+        recurrent_initializer: Identifier = "orthogonal",
+        bias_initializer: Identifier = "zeros",
+        unit_forget_bias: bool = True,
+        peephole: bool = False,
+        peephole_initializer: Identifier = "glorot_uniform",
+        kernel_regularizer: Identifier = None,
+        recurrent_regularizer: Identifier = None,
+        bias_regularizer: Identifier = None,
+        peephole_regularizer: Identifier = None,
+        activity_regularizer: Identifier = None,
+        kernel_constraint: Identifier = None,
+        recurrent_constraint: Identifier = None,
+        bias_constraint: Identifier = None,
+        peephole_constraint: Identifier = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        **kwargs: Any,
+    ) -> None:
         cell = LSTMCell(
             units,
             activation=activation,

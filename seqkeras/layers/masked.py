@@ -1,7 +1,13 @@
 """Layers that keep a sequence's mask where Keras's drop or ignore it: convolution, max pooling."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
+
+from seqkeras.layers._types import Shape, Tensor
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
@@ -26,20 +32,20 @@ class MaskedGlobalMaxPooling1D(keras.layers.Layer):
     <tf.Tensor: shape=(1, 1), dtype=float32, numpy=array([[2.]], dtype=float32)>
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.supports_masking = True
 
-    def call(self, inputs, mask=None):
+    def call(self, inputs: Tensor, mask: Tensor | None = None) -> Tensor:
         if mask is not None:
             smallest = ops.min(inputs, axis=1, keepdims=True)
             inputs = ops.where(ops.expand_dims(mask, -1), inputs, smallest)
         return ops.max(inputs, axis=1)
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Tensor, mask: Tensor | None = None) -> Tensor | None:
         return None
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Shape) -> tuple[int | None, ...]:
         return (input_shape[0], input_shape[2])
 
 
@@ -59,14 +65,14 @@ class MaskedConv1D(keras.layers.Conv1D):
     (2, 50, 16)
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.supports_masking = True
 
-    def call(self, inputs, mask=None):
+    def call(self, inputs: Tensor, mask: Tensor | None = None) -> Tensor:
         if mask is not None:
             inputs = ops.where(ops.expand_dims(mask, -1), inputs, ops.zeros_like(inputs))
         return super().call(inputs)
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Tensor, mask: Tensor | None = None) -> Tensor | None:
         return mask

@@ -7,7 +7,11 @@ matmuls x<t>·W and a<t-1>·U and the gate arithmetic. (Computing x<t>·W for al
 loop, and a hand-written backward pass, were measured slower on CPU: benchmarks/RESULTS.md.)
 """
 
+from __future__ import annotations
+
 import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 from keras import ops
@@ -15,23 +19,26 @@ from keras import ops
 from seqkeras.compat import DropoutRNNCell
 from seqkeras.compat import backend as keras_backend
 from seqkeras.errors import SeqKerasError
+from seqkeras.layers._types import Config, Identifier, Shape, StepFn, Tensor
 
 
-def check_units(layer_name, units):
+def check_units(layer_name: str, units: object) -> int:
     """Returns `units` as an int, or raises `SeqKerasError` unless it is a positive integer."""
     if isinstance(units, bool) or not isinstance(units, numbers.Integral) or units <= 0:
         raise SeqKerasError(f"{layer_name}: `units` must be a positive integer, got {units!r}.")
     return int(units)
 
 
-def check_rate(layer_name, argument, rate):
+def check_rate(layer_name: str, argument: str, rate: object) -> float:
     """Returns a dropout rate as a float, or raises `SeqKerasError` unless 0 <= rate < 1."""
-    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0.0 <= rate < 1.0:
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0.0 <= float(rate) < 1.0:
         raise SeqKerasError(f"{layer_name}: `{argument}` must be a float in [0, 1), got {rate!r}.")
     return float(rate)
 
 
-def get_activation(layer_name, argument, identifier):
+def get_activation(
+    layer_name: str, argument: str, identifier: Identifier
+) -> Callable[[Tensor], Tensor]:
     """`keras.activations.get` that names the layer and argument at fault."""
     try:
         return keras.activations.get(identifier)
@@ -42,7 +49,7 @@ def get_activation(layer_name, argument, identifier):
         ) from None
 
 
-def apply_mask(tensor, mask):
+def apply_mask(tensor: Tensor, mask: Tensor | None) -> Tensor:
     """`tensor * mask`, or `tensor` when there is no mask."""
     return tensor if mask is None else tensor * mask
 
@@ -76,23 +83,23 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
 
     def __init__(
         self,
-        units,
-        activation="tanh",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        kernel_constraint=None,
-        recurrent_constraint=None,
-        bias_constraint=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
-        **kwargs,
-    ):
+        units: int,
+        activation: Identifier = "tanh",
+        use_bias: bool = True,
+        kernel_initializer: Identifier = "glorot_uniform",
+        recurrent_initializer: Identifier = "orthogonal",
+        bias_initializer: Identifier = "zeros",
+        kernel_regularizer: Identifier = None,
+        recurrent_regularizer: Identifier = None,
+        bias_regularizer: Identifier = None,
+        kernel_constraint: Identifier = None,
+        recurrent_constraint: Identifier = None,
+        bias_constraint: Identifier = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.units = check_units(self.name, units)
         self.activation = get_activation(self.name, "activation", activation)
@@ -112,7 +119,7 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(seed=seed)
         self.output_size = self.units
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         if len(input_shape) != 2 or input_shape[-1] is None:
             raise SeqKerasError(
                 f"{self.name}: a cell takes one time step of shape (batch, features) with a known "
@@ -144,11 +151,11 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
         else:
             self.bias = None
 
-    def build_bias_initializer(self):
+    def build_bias_initializer(self) -> Callable[..., Tensor]:
         """The initializer of `bias`; the LSTM overrides it for `unit_forget_bias`."""
         return self.bias_initializer
 
-    def project_inputs(self, inputs, training=False):
+    def project_inputs(self, inputs: Tensor, training: bool = False) -> Tensor:
         """x<t>·W + b, with the input dropout mask applied when training."""
         if training and self.dropout > 0:
             inputs = inputs * self.get_dropout_mask(inputs)
@@ -157,12 +164,12 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
             projected = projected + self.bias
         return projected
 
-    def recurrent_weights(self):
+    def recurrent_weights(self) -> list[Tensor]:
         """The weights `forward_step` multiplies the states by: the recurrent kernel, or its
         blocks. Read once per sequence, outside the loop."""
         return [self.recurrent_kernel]
 
-    def make_step(self, first_state, training=False):
+    def make_step(self, first_state: Tensor, training: bool = False) -> StepFn:
         """`step(x_t, states) -> (output, new_states)`, with the recurrent weights read, and the
         recurrent dropout mask drawn (shaped like `first_state`), once for the whole sequence."""
         weights = self.recurrent_weights()
@@ -170,23 +177,25 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
         if training and self.recurrent_dropout > 0:
             recurrent_mask = self.get_recurrent_dropout_mask(first_state)
 
-        def step(inputs, states):
+        def step(inputs: Tensor, states: Sequence[Tensor]) -> tuple[Tensor, list[Tensor]]:
             projected = self.project_inputs(inputs, training)
             new_states = self.forward_step(projected, list(states), weights, recurrent_mask)
             return new_states[0], new_states
 
         return step
 
-    def call(self, inputs, states, training=False):
+    def call(
+        self, inputs: Tensor, states: Tensor | Sequence[Tensor], training: bool = False
+    ) -> tuple[Tensor, list[Tensor]]:
         if not isinstance(states, (list, tuple)):
             states = [states]
         return self.make_step(states[0], training)(inputs, states)
 
-    def get_initial_state(self, batch_size=None):
+    def get_initial_state(self, batch_size: int | None = None) -> list[Tensor]:
         sizes = self.state_size if isinstance(self.state_size, list) else [self.state_size]
         return [ops.zeros((batch_size, size), dtype=self.compute_dtype) for size in sizes]
 
-    def get_config(self):
+    def get_config(self) -> Config:
         serialize = keras.saving.serialize_keras_object
         config = {
             "units": self.units,
@@ -219,15 +228,15 @@ class RecurrentLayer(keras.layers.RNN):
 
     def __init__(
         self,
-        cell,
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        activity_regularizer=None,
-        **kwargs,
-    ):
+        cell: RecurrentCell,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        activity_regularizer: Identifier = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(
             cell,
             return_sequences=return_sequences,
@@ -239,7 +248,7 @@ class RecurrentLayer(keras.layers.RNN):
             **kwargs,
         )
 
-    def build(self, sequences_shape, initial_state_shape=None):
+    def build(self, sequences_shape: Shape, initial_state_shape: Shape | None = None) -> None:
         if len(sequences_shape) != 3 or sequences_shape[-1] is None:
             raise SeqKerasError(
                 f"{self.name}: expected inputs of shape (batch, time, features) with a known "
@@ -247,10 +256,22 @@ class RecurrentLayer(keras.layers.RNN):
             )
         super().build(sequences_shape, initial_state_shape)
 
-    def call(self, sequences, initial_state=None, mask=None, training=False):
+    def call(
+        self,
+        sequences: Tensor,
+        initial_state: Sequence[Tensor] | None = None,
+        mask: Tensor | None = None,
+        training: bool = False,
+    ) -> Tensor | list[Tensor]:
         return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
 
-    def inner_loop(self, sequences, initial_state, mask, training=False):
+    def inner_loop(
+        self,
+        sequences: Tensor,
+        initial_state: Sequence[Tensor],
+        mask: Tensor | Sequence[Tensor] | None,
+        training: bool = False,
+    ) -> tuple[Tensor, Tensor, list[Tensor]]:
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         go_backwards = self.go_backwards
@@ -275,10 +296,10 @@ class RecurrentLayer(keras.layers.RNN):
         )
 
     @property
-    def units(self):
+    def units(self) -> int:
         return self.cell.units
 
-    def get_config(self):
+    def get_config(self) -> Config:
         cell_config = self.cell.get_config()
         for key in ("name", "trainable", "dtype"):
             cell_config.pop(key, None)
@@ -287,5 +308,5 @@ class RecurrentLayer(keras.layers.RNN):
         return {**config, **cell_config}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Config) -> RecurrentLayer:
         return cls(**config)

@@ -1,8 +1,13 @@
 """The basic recurrent unit of the course: a<t> = g(Waa a<t-1> + Wax x<t> + ba)."""
 
+from __future__ import annotations
+
+from typing import Any
+
 import keras
 from keras import ops
 
+from seqkeras.layers._types import Identifier, Tensor
 from seqkeras.layers.recurrent import RecurrentCell, RecurrentLayer, apply_mask
 
 
@@ -43,11 +48,17 @@ class SimpleRNNCell(RecurrentCell):
     (1, 3)
     """
 
-    def __init__(self, units, activation="tanh", **kwargs):
+    def __init__(self, units: int, activation: Identifier = "tanh", **kwargs: Any) -> None:
         super().__init__(units, activation=activation, **kwargs)
         self.state_size = self.units
 
-    def forward_step(self, projected, states, weights, recurrent_mask):
+    def forward_step(
+        self,
+        projected: Tensor,
+        states: list[Tensor],
+        weights: list[Tensor],
+        recurrent_mask: Tensor | None,
+    ) -> list[Tensor]:
         a_prev = states[0]
         a = self.activation(projected + ops.matmul(apply_mask(a_prev, recurrent_mask), weights[0]))
         return [a]
@@ -87,29 +98,29 @@ class SimpleRNN(RecurrentLayer):
 
     def __init__(
         self,
-        units,
-        activation="tanh",
-        use_bias=True,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        recurrent_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        recurrent_constraint=None,
-        bias_constraint=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        seed=None,
-        return_sequences=False,
-        return_state=False,
-        go_backwards=False,
-        stateful=False,
-        unroll=False,
-        **kwargs,
-    ):
+        units: int,
+        activation: Identifier = "tanh",
+        use_bias: bool = True,
+        kernel_initializer: Identifier = "glorot_uniform",
+        recurrent_initializer: Identifier = "orthogonal",
+        bias_initializer: Identifier = "zeros",
+        kernel_regularizer: Identifier = None,
+        recurrent_regularizer: Identifier = None,
+        bias_regularizer: Identifier = None,
+        activity_regularizer: Identifier = None,
+        kernel_constraint: Identifier = None,
+        recurrent_constraint: Identifier = None,
+        bias_constraint: Identifier = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        **kwargs: Any,
+    ) -> None:
         cell = SimpleRNNCell(
             units,
             activation=activation,

@@ -16,7 +16,7 @@ DTYPES = frozenset(
 )
 
 # What a graph takes: an array (one input), a list in input order, or a dict by input name.
-GraphInputs: TypeAlias = npt.ArrayLike | Mapping[str, npt.ArrayLike]
+GraphInputs: TypeAlias = npt.ArrayLike | Sequence[npt.ArrayLike] | Mapping[str, npt.ArrayLike]
 # What a graph returns: its output array (one output), else a dict by output name.
 GraphOutputs: TypeAlias = np.ndarray | dict[str, np.ndarray]
 
@@ -108,6 +108,7 @@ def feed(
 
     Returns a dict name -> array, all with the same batch size.
     """
+    values: list[Any]
     if isinstance(inputs, Mapping):
         missing = [s.name for s in specs if s.name not in inputs]
         unknown = sorted(set(inputs) - {s.name for s in specs})

@@ -30,7 +30,7 @@ BUILTIN_TASKS = {
     "word_lm": "seqkeras.tasks.word_lm",
 }
 
-_REGISTRY = {}
+_REGISTRY: dict[str, type] = {}
 
 
 def smoke_mode():

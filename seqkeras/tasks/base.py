@@ -1,9 +1,12 @@
 """The `Task` base class: fit, evaluate, predict, save/load and export, the same for every task."""
 
+from __future__ import annotations
+
 import json
 import os
 import pathlib
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, TypeAlias
 
 import keras
 
@@ -11,6 +14,13 @@ import seqkeras
 from seqkeras.errors import SeqKerasError
 from seqkeras.files import atomic_path, atomic_write_text
 from seqkeras.tasks import smoke_mode
+from seqkeras.text.preprocessor import Preprocessor
+
+# A task's examples (its dataset module's example objects, or texts).
+Examples: TypeAlias = Sequence[Any]
+# A keras.Model (Keras publishes no types); a tf.data.Dataset (nor does TensorFlow).
+KerasModel: TypeAlias = Any
+Dataset: TypeAlias = Any
 
 FILES = ("model.keras", "preprocessor.json", "config.json", "history.json")
 OWNED = (*FILES, "manifest.json", "backup")  # what `seqkeras train --overwrite` may replace
@@ -44,13 +54,21 @@ class Task:
         history: dict metric name -> per-epoch values over every `fit` call.
     """
 
-    name = None  # set by `seqkeras.tasks.register`
-    pipeline = None  # the `seqkeras.runtime` pipeline that runs the exported bundle
-    preprocessor_class = None
-    defaults: ClassVar[dict] = {}
-    smoke_config: ClassVar[dict] = {}
+    name: ClassVar[str | None] = None  # set by `seqkeras.tasks.register`
+    # The `seqkeras.runtime` pipeline that runs the exported bundle.
+    pipeline: ClassVar[str | None] = None
+    preprocessor_class: ClassVar[type[Preprocessor] | None] = None
+    defaults: ClassVar[dict[str, Any]] = {}
+    smoke_config: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, config=None, smoke=None, preprocessor=None, model=None, history=None):
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        smoke: bool | None = None,
+        preprocessor: Preprocessor | None = None,
+        model: KerasModel | None = None,
+        history: Mapping[str, Sequence[float]] | None = None,
+    ) -> None:
         config = dict(config or {})
         unknown = sorted(set(config) - set(self.defaults))
         if unknown:
@@ -61,48 +79,48 @@ class Task:
         self.smoke = smoke_mode() if smoke is None else bool(smoke)
         self.config = {**self.defaults, **(self.smoke_config if self.smoke else {}), **config}
         self.preprocessor = preprocessor
-        self.model = model
-        self.history = {k: list(v) for k, v in (history or {}).items()}
-        self._data = None
+        self.model: KerasModel = model  # None before `fit`
+        self.history: dict[str, list[float]] = {k: list(v) for k, v in (history or {}).items()}
+        self._data: dict[str, Examples] | None = None
 
     # Hooks -------------------------------------------------------------------------------
 
-    def make_dataset(self):
+    def make_dataset(self) -> dict[str, Examples]:
         """The task's data: a dict with `"train"` and `"validation"` examples (smoke-sized)."""
         raise NotImplementedError
 
-    def build_preprocessor(self, examples):
+    def build_preprocessor(self, examples: Examples) -> Preprocessor:
         raise NotImplementedError
 
-    def build_model(self):
+    def build_model(self) -> KerasModel:
         raise NotImplementedError
 
-    def to_dataset(self, examples, training=False):
+    def to_dataset(self, examples: Examples, training: bool = False) -> Dataset:
         raise NotImplementedError
 
-    def inference_models(self):
+    def inference_models(self) -> dict[str, KerasModel]:
         """The graphs to export: by default the training model itself, as `"model"`."""
         self._check_trained()
         return {"model": self.model}
 
-    def export_metadata(self):
+    def export_metadata(self) -> dict[str, Any]:
         """Bundle metadata: the preprocessor's config and the pipeline's name (subclasses add
         the pipeline's settings)."""
-        metadata = {"preprocessor": self.preprocessor.get_config()}
+        metadata: dict[str, Any] = {"preprocessor": self._check_trained().get_config()}
         if self.pipeline:
             metadata["pipeline"] = self.pipeline
         return metadata
 
-    def export_verify_inputs(self):
+    def export_verify_inputs(self) -> dict[str, Any] | None:
         """Inputs per graph on which an export is checked against Keras (None: no check)."""
         return None
 
-    def predict(self, inputs):
+    def predict(self, inputs: Any) -> Any:
         raise NotImplementedError
 
     # Shared behaviour --------------------------------------------------------------------
 
-    def batched(self, arrays, training=False):
+    def batched(self, arrays: Any, training: bool = False) -> Dataset:
         """Arrays with one row per example (a tuple or dict of them) as a `tf.data.Dataset`
         of `batch_size` batches, shuffled with the config's `seed` when `training`."""
         import tensorflow as tf
@@ -113,7 +131,7 @@ class Task:
         return dataset.batch(self.config["batch_size"]).prefetch(2)
 
     @property
-    def data(self):
+    def data(self) -> dict[str, Examples]:
         """`make_dataset()`, made once per task object."""
         if self._data is None:
             self._data = self.make_dataset()
@@ -121,16 +139,16 @@ class Task:
 
     def fit(
         self,
-        train=None,
-        validation=None,
-        epochs=None,
-        verbose="auto",
-        callbacks=None,
-        strategy=None,
-        backup_dir=None,
-        backup_every=None,
-        keep_backup=False,
-    ):
+        train: Examples | None = None,
+        validation: Examples | None = None,
+        epochs: int | None = None,
+        verbose: str | int = "auto",
+        callbacks: Sequence[Any] | None = None,
+        strategy: Any = None,
+        backup_dir: str | os.PathLike[str] | None = None,
+        backup_every: int | None = None,
+        keep_backup: bool = False,
+    ) -> dict[str, list[float]]:
         """Trains the model; fits the preprocessor first if needed.
 
         Without `strategy` this is Keras's `model.fit` (progress bar, History, callbacks). With
@@ -295,11 +313,13 @@ class Task:
             f"{where}; training stopped. Lower the learning rate or check the data."
         )
 
-    def _check_trained(self):
+    def _check_trained(self) -> Preprocessor:
+        """The fitted preprocessor; raises unless the task is trained."""
         if self.model is None or self.preprocessor is None:
             raise SeqKerasError(f"{self.name}: the task is not trained; call fit() or load().")
+        return self.preprocessor
 
-    def evaluate(self, examples=None):
+    def evaluate(self, examples: Examples | None = None) -> dict[str, float]:
         """The model's compiled metrics on `examples` (`data["validation"]` if None), as a dict."""
         self._check_trained()
         if examples is None:
@@ -307,7 +327,7 @@ class Task:
         results = self.model.evaluate(self.to_dataset(examples), verbose=0, return_dict=True)
         return {key: float(value) for key, value in results.items()}
 
-    def save(self, directory):
+    def save(self, directory: str | os.PathLike[str]) -> pathlib.Path:
         """Writes model.keras, preprocessor.json, config.json, history.json, then manifest.json.
 
         Each file is written beside its final name and renamed into place; the manifest
@@ -316,21 +336,21 @@ class Task:
         """
         from seqkeras.training import manifest
 
-        self._check_trained()
+        preprocessor = self._check_trained()
         directory = pathlib.Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         (directory / manifest.NAME).unlink(missing_ok=True)
         with atomic_path(directory / "model.keras") as temporary:
             self.model.save(temporary)
         config = {"task": self.name, "seqkeras": seqkeras.__version__, "config": self.config}
-        atomic_write_text(directory / "preprocessor.json", self.preprocessor.to_json())
+        atomic_write_text(directory / "preprocessor.json", preprocessor.to_json())
         atomic_write_text(directory / "config.json", json.dumps(config, indent=1))
         atomic_write_text(directory / "history.json", json.dumps(self.history))
         manifest.write(directory, FILES)
         return directory
 
     @classmethod
-    def load(cls, directory):
+    def load(cls, directory: str | os.PathLike[str]) -> Task:
         """Restores a task written by `save`; `Task.load` picks the class from config.json.
 
         Raises:
@@ -357,6 +377,8 @@ class Task:
         task_class = tasks.get(name) if cls is Task else cls
         if task_class.name != name:
             raise SeqKerasError(f"{directory}: holds a {name!r} task, not {task_class.name!r}.")
+        if task_class.preprocessor_class is None:
+            raise SeqKerasError(f"{task_class.__name__}: sets no `preprocessor_class` to load.")
         preprocessor = task_class.preprocessor_class.from_json(
             (directory / "preprocessor.json").read_text(encoding="utf-8"),
             source=os.fspath(directory / "preprocessor.json"),
@@ -369,7 +391,13 @@ class Task:
             history=history,
         )
 
-    def export(self, bundle_dir, formats=("tflite", "onnx"), verify=True, **options):
+    def export(
+        self,
+        bundle_dir: str | os.PathLike[str],
+        formats: Sequence[str] = ("tflite", "onnx"),
+        verify: bool = True,
+        **options: Any,
+    ) -> pathlib.Path:
         """Exports `inference_models()` with the preprocessor as a bundle for `seqkeras.runtime`.
 
         Args:

@@ -14,7 +14,6 @@ grid: one-to-many generation conditioned on the image.
 """
 
 import math
-import pathlib
 from typing import ClassVar
 
 import keras
@@ -23,7 +22,7 @@ from keras import ops
 
 from seqkeras import metrics
 from seqkeras.datasets.shapes import shape_scenes
-from seqkeras.files import atomic_path
+from seqkeras.plotting import save_figure
 from seqkeras.runtime.pipelines.seq2seq import CaptionPreprocessor
 from seqkeras.tasks import register
 from seqkeras.tasks.seq2seq import (
@@ -214,21 +213,19 @@ class CaptioningTask(Seq2SeqTask):
         caption, weights = self.attention_weights(image, beam_width)
         words = [*caption.split(), "<eos>"][: len(weights)]
         side = math.isqrt(weights.shape[1])
-        figure = Figure(figsize=(1.6 * (len(words) + 1), 2.0))
+        figure = Figure(figsize=(1.6 * (len(words) + 1) + 1.0, 2.0), layout="constrained")
         axes = figure.subplots(1, len(words) + 1)
         axes[0].imshow(image)
         axes[0].set_title("image")
+        # One colour scale for every word, so that the overlays compare and one colorbar holds.
+        scale = {"cmap": "gray", "alpha": 0.6, "vmin": 0.0, "vmax": float(weights.max())}
         for axis, word, row in zip(axes[1:], words, weights):
             axis.imshow(image)
-            axis.imshow(
-                np.kron(row.reshape(side, side), np.ones((image.shape[0] // side,) * 2)),
-                cmap="gray",
-                alpha=0.6,
+            overlay = axis.imshow(
+                np.kron(row.reshape(side, side), np.ones((image.shape[0] // side,) * 2)), **scale
             )
             axis.set_title(word)
         for axis in axes:
             axis.axis("off")
-        figure.tight_layout()
-        with atomic_path(path) as temporary:
-            figure.savefig(temporary, dpi=100, format="png")
-        return pathlib.Path(path)
+        figure.colorbar(overlay, ax=list(axes), label="attention weight α<t,i>")
+        return save_figure(figure, path, dpi=100)

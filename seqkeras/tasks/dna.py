@@ -23,7 +23,6 @@ anywhere makes the sequence a promoter, wherever it is and however long the sequ
 tag loss skips padding (tag 0, `<pad>`); both losses are summed.
 """
 
-import pathlib
 from typing import ClassVar
 
 import keras
@@ -32,7 +31,7 @@ import numpy as np
 from seqkeras import layers, metrics
 from seqkeras.datasets.dna import MOTIFS, dna_sequences
 from seqkeras.errors import SeqKerasError
-from seqkeras.files import atomic_path
+from seqkeras.plotting import heatmap, save_figure
 from seqkeras.runtime.pipelines.dna import DnaAnnotator, DnaPreprocessor
 from seqkeras.tasks import register
 from seqkeras.tasks.base import Task
@@ -325,15 +324,14 @@ class DnaTask(Task):
         rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
         figure = Figure(figsize=(4.5, 3.8))
         axis = figure.subplots()
-        image = axis.imshow(rates, cmap="Blues", vmin=0.0, vmax=1.0)
+        heatmap(axis, rates, "share of the true class", cmap="Blues", vmin=0.0, vmax=1.0)
         for (i, j), count in np.ndenumerate(counts):
             color = "white" if rates[i, j] > 0.5 else "black"
             axis.text(j, i, str(count), ha="center", va="center", color=color)
         axis.set_xticks(range(len(labels)), labels)
         axis.set_yticks(range(len(labels)), labels)
         axis.set(xlabel="predicted", ylabel="true", title="Sequence classes")
-        figure.colorbar(image, ax=axis)
-        return _save(figure, path)
+        return save_figure(figure, path)
 
     def plot_motif_probability(self, example, path):
         """Saves P(motif) along one `DnaExample` against its planted site and decoy, as a PNG."""
@@ -362,11 +360,4 @@ class DnaTask(Task):
             title=f"true class {example.label}, predicted {predicted}",
         )
         axis.legend(loc="upper right", fontsize=7)
-        return _save(figure, path)
-
-
-def _save(figure, path):
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=120, format="png")
-    return pathlib.Path(path)
+        return save_figure(figure, path)

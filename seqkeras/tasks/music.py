@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 
 from seqkeras.datasets.chorales import as_tokens, chorale_tokens, piano_roll
-from seqkeras.files import atomic_path
+from seqkeras.plotting import save_figure
 from seqkeras.tasks import register
 from seqkeras.tasks.word_lm import WordLMTask
 from seqkeras.text import TextPreprocessor, WordTokenizer
@@ -48,9 +48,7 @@ def plot_piano_roll(tokens, path=None, ax=None, title=None):
     ax.grid(axis="x", alpha=0.3)
     figure = ax.figure
     if path is not None:
-        figure.tight_layout()
-        with atomic_path(path) as temporary:
-            figure.savefig(temporary, format="png", dpi=120)
+        save_figure(figure, path)
     return figure
 
 

@@ -15,7 +15,6 @@ same left context, and only a←<t> tells them apart. `bidirectional=False` give
 left-to-right model for comparison. The loss skips the padding steps (tag 0, `<pad>`).
 """
 
-import pathlib
 from typing import ClassVar
 
 import keras
@@ -24,7 +23,7 @@ import numpy as np
 from seqkeras import layers, metrics
 from seqkeras.datasets.ner import LOCALES, ner_sentences
 from seqkeras.errors import SeqKerasError
-from seqkeras.files import atomic_path
+from seqkeras.plotting import heatmap, save_figure
 from seqkeras.runtime.pipelines.labeling import Tagger, TaggingPreprocessor
 from seqkeras.tasks import register
 from seqkeras.tasks.base import Task
@@ -270,7 +269,7 @@ class NerTask(Task):
         rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
         figure = Figure(figsize=(5.5, 4.5))
         axis = figure.subplots()
-        image = axis.imshow(rates, cmap="Blues", vmin=0.0, vmax=1.0)
+        heatmap(axis, rates, "share of the true tag's words", cmap="Blues", vmin=0.0, vmax=1.0)
         for (i, j), count in np.ndenumerate(counts):
             if count:
                 color = "white" if rates[i, j] > 0.5 else "black"
@@ -278,8 +277,7 @@ class NerTask(Task):
         axis.set_xticks(range(len(tags)), tags, rotation=45)
         axis.set_yticks(range(len(tags)), tags)
         axis.set(xlabel="predicted", ylabel="true", title="NER tag confusion")
-        figure.colorbar(image, ax=axis)
-        return _save(figure, path)
+        return save_figure(figure, path)
 
     def plot_tokens(self, text, path):
         """Saves a heatmap of each word's tag probabilities in `text` as a PNG."""
@@ -288,17 +286,12 @@ class NerTask(Task):
         tokens = self.preprocessor.tokenize([text])[0]
         probs = self.probabilities([tokens])[0, : len(tokens), 1:]
         tags = self.preprocessor.tags[1:]
-        figure = Figure(figsize=(0.5 * len(tokens) + 2, 3.5))
+        figure = Figure(figsize=(0.5 * len(tokens) + 3.2, 3.5))
         axis = figure.subplots()
-        axis.imshow(probs.T, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+        heatmap(
+            axis, probs.T, "P(tag | sentence)", cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto"
+        )
         axis.set_xticks(range(len(tokens)), tokens, rotation=45, ha="right")
         axis.set_yticks(range(len(tags)), tags)
-        axis.set(title="P(tag | sentence) per word")
-        return _save(figure, path)
-
-
-def _save(figure, path):
-    figure.tight_layout()
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=120, format="png")
-    return pathlib.Path(path)
+        axis.set(xlabel="word", ylabel="tag", title="P(tag | sentence) per word")
+        return save_figure(figure, path)

@@ -19,15 +19,13 @@ with either attention score). Training runs the decoder over the whole shifted t
 `g2p`, `captioning`).
 """
 
-import pathlib
-
 import keras
 import numpy as np
 from keras import ops
 
 from seqkeras import layers
 from seqkeras.errors import SeqKerasError
-from seqkeras.files import atomic_path
+from seqkeras.plotting import heatmap, save_figure
 from seqkeras.runtime.pipelines.seq2seq import Seq2SeqDecoder, Seq2SeqPreprocessor
 from seqkeras.tasks.base import Task
 
@@ -701,13 +699,18 @@ class Seq2SeqTask(Task):
         source_tokens = self.preprocessor.source.tokenize(Seq2SeqPreprocessor.normalize(text))
         target_tokens = [*self.preprocessor.target.tokenize(translation), "<eos>"]
         target_tokens = target_tokens[: len(weights)]
-        figure = Figure(figsize=(0.3 * len(source_tokens) + 2, 0.3 * len(weights) + 1.5))
+        figure = Figure(figsize=(0.3 * len(source_tokens) + 3.2, 0.3 * len(weights) + 1.5))
         axis = figure.subplots()
-        axis.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+        heatmap(
+            axis,
+            weights,
+            "attention weight α<t,t'>",
+            cmap="viridis",
+            vmin=0.0,
+            vmax=1.0,
+            aspect="auto",
+        )
         axis.set_xticks(range(len(source_tokens)), [repr(t)[1:-1] for t in source_tokens])
         axis.set_yticks(range(len(target_tokens)), target_tokens)
-        axis.set(xlabel="input", ylabel="output", title=f"{text!r} -> {translation}")
-        figure.tight_layout()
-        with atomic_path(path) as temporary:
-            figure.savefig(temporary, dpi=120, format="png")
-        return pathlib.Path(path)
+        axis.set(xlabel="input t'", ylabel="output t", title=f"{text!r} -> {translation}")
+        return save_figure(figure, path)

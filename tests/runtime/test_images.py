@@ -1,5 +1,7 @@
 """`seqkeras.runtime.images`: PNG and .npy files -> the uint8 batches caption bundles take."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -42,13 +44,23 @@ def test_conversions_match_the_training_pixels():
     assert not composited[16:].any()
     grey = rgb[..., 0]
     np.testing.assert_array_equal(to_pixels(grey, SHAPE), np.repeat(grey[..., None], 3, 2))
+    grey_alpha = to_pixels(np.stack([grey, alpha[..., 0]], axis=2), SHAPE)
+    np.testing.assert_array_equal(grey_alpha[:16], np.repeat(grey[:16, :, None], 3, 2))
+    assert not grey_alpha[16:].any()
+
+
+def test_png_files_need_neither_matplotlib_nor_pillow(scenes, tmp_path, monkeypatch):
+    for module in ("matplotlib", "matplotlib.image", "PIL", "PIL.Image"):
+        monkeypatch.setitem(sys.modules, module, None)  # importing it now raises ImportError
+    path = save_png(scenes[0], tmp_path / "scene.png")
+    np.testing.assert_array_equal(read_images([path], SHAPE), scenes[:1])
 
 
 @pytest.mark.parametrize(
     ("image", "message"),
     [
         (np.zeros((16, 16, 3), np.uint8), r"expected a 32 x 32 image .* got shape \(16, 16, 3\)"),
-        (np.zeros((32, 32, 2), np.uint8), "got shape"),
+        (np.zeros((32, 32, 5), np.uint8), "got shape"),
         (np.full(SHAPE, 2.0), r"float pixels must lie in \[0, 1\]"),
         (np.zeros(SHAPE, np.int64), "expected uint8 or float pixels, got int64"),
     ],
@@ -74,5 +86,5 @@ def test_bad_files_raise(tmp_path):
             read_images([path], SHAPE)
     with pytest.raises(SeqKerasError, match="at least one image file"):
         read_images([], SHAPE)
-    with pytest.raises(SeqKerasError, match=r"uint8 \(height, width, 3\) image"):
+    with pytest.raises(SeqKerasError, match="save_png: expected uint8 pixels"):
         save_png(np.zeros((4, 4)), tmp_path / "grey.png")

@@ -7,7 +7,9 @@ import pytest
 from seqkeras import SeqKerasError, cli, runtime, tasks
 from seqkeras.runtime.images import save_png
 from seqkeras.runtime.pipelines.seq2seq import CaptionBundle
+from seqkeras.tasks import captioning
 from seqkeras.tasks.captioning import CaptioningTask
+from tests.figure_helpers import capture_figures, colorbar_labels
 
 
 @pytest.fixture(scope="module")
@@ -72,12 +74,19 @@ def test_evaluate_scores_each_image_once_against_both_captions(task):
     assert both["bleu"] == pytest.approx(100.0)
 
 
-def test_attention_plot(task, images, tmp_path):
+def test_attention_plot(task, images, tmp_path, monkeypatch):
+    figures = capture_figures(monkeypatch, captioning)
     _caption, weights = task.attention_weights(images[0], beam_width=1)
     assert weights.shape[1] == 64
     np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-5)
     path = task.plot_attention(images[0], tmp_path / "attention.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (figure,) = figures
+    assert colorbar_labels(figure) == ["attention weight α<t,i>"]
+    # One colour scale for the whole figure: every word's overlay ends at the largest weight.
+    overlays = [axis.images[1] for axis in figure.axes[1:] if len(axis.images) == 2]
+    limits = {overlay.get_clim() for overlay in overlays}
+    assert overlays and len(limits) == 1 and limits.pop()[0] == 0.0
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,10 @@ import pytest
 
 from seqkeras import SeqKerasError, cli, decoding, runtime
 from seqkeras.runtime.pipelines.seq2seq import Seq2SeqBundle
+from seqkeras.tasks import seq2seq
 from seqkeras.tasks.dates import DatesTask
 from seqkeras.tasks.seq2seq import build_seq2seq, inference_models, sequence_log_probs
+from tests.figure_helpers import capture_figures, colorbar_labels
 
 
 @pytest.fixture(scope="module")
@@ -133,12 +135,15 @@ def test_sequence_log_probs_ignores_padding(task):
     )
 
 
-def test_attention_heatmap(task, tmp_path):
+def test_attention_heatmap(task, tmp_path, monkeypatch):
+    figures = capture_figures(monkeypatch, seq2seq)
     _translation, weights = task.attention_weights("3 mars 2021")
     assert weights.shape == (len(task.decoder.search(["3 mars 2021"], 3)[0][0][1]), 11)
     np.testing.assert_allclose(weights.sum(axis=1), 1.0, atol=1e-5)
     path = task.plot_attention("3 mars 2021", tmp_path / "attention.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (figure,) = figures
+    assert len(figure.axes) == 2 and colorbar_labels(figure) == ["attention weight α<t,t'>"]
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,9 @@ import pytest
 from seqkeras import SeqKerasError, cli, runtime, tasks
 from seqkeras.metrics import entity_spans
 from seqkeras.runtime.pipelines.dna import DnaBundle, DnaPreprocessor
-from seqkeras.tasks import Task
+from seqkeras.tasks import Task, dna
 from seqkeras.tasks.dna import DnaTask, fixed_length_model
+from tests.figure_helpers import capture_figures, colorbar_labels
 
 # Small enough to train in seconds on short sequences.
 CONFIG = {
@@ -189,7 +190,8 @@ def test_save_and_load_give_the_same_answers(task, tmp_path):
     )
 
 
-def test_confusion_matrix_and_plots(task, tmp_path):
+def test_confusion_matrix_and_plots(task, tmp_path, monkeypatch):
+    figures = capture_figures(monkeypatch, dna)
     examples = task.data["test"][:60]
     labels, counts = task.confusion_matrix(examples)
     assert labels == ["CAAT", "TATA", "none"] and counts.shape == (3, 3)
@@ -202,6 +204,7 @@ def test_confusion_matrix_and_plots(task, tmp_path):
         task.plot_motif_probability(promoter, tmp_path / "motif.png"),
     ):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [colorbar_labels(figure) for figure in figures] == [["share of the true class"], []]
 
 
 @pytest.mark.parametrize(

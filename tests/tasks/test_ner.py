@@ -5,8 +5,9 @@ import pytest
 
 from seqkeras import SeqKerasError, cli, runtime
 from seqkeras.runtime.pipelines.labeling import TaggingBundle
-from seqkeras.tasks import Task
+from seqkeras.tasks import Task, ner
 from seqkeras.tasks.ner import NerTask, fixed_length_model
+from tests.figure_helpers import capture_figures, colorbar_labels
 
 # Small enough to train in seconds; half the sentences are ambiguity cases.
 CONFIG = {
@@ -106,7 +107,8 @@ def test_save_and_load_give_the_same_tags(task, tmp_path):
     assert isinstance(loaded, NerTask) and loaded.predict(TEXTS) == task.predict(TEXTS)
 
 
-def test_confusion_matrix_and_plots(task, tmp_path):
+def test_confusion_matrix_and_plots(task, tmp_path, monkeypatch):
+    figures = capture_figures(monkeypatch, ner)
     tags, counts = task.confusion_matrix(task.data["test"][:50])
     assert tags == task.preprocessor.tags[1:] and counts.shape == (len(tags), len(tags))
     assert counts.sum() == sum(len(example.tokens) for example in task.data["test"][:50])
@@ -115,6 +117,8 @@ def test_confusion_matrix_and_plots(task, tmp_path):
         task.plot_tokens(TEXTS[0], tmp_path / "tokens.png"),
     ):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    labels = [colorbar_labels(figure) for figure in figures]
+    assert labels == [["share of the true tag's words"], ["P(tag | sentence)"]]
 
 
 @pytest.mark.parametrize(
