@@ -7,8 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet -c constraints.txt
 # `make notebooks` runs every notebook at this size and commits the outputs (see notebooks/README.md).
 NOTEBOOK_SMOKE ?= 1
-TYPED := seqkeras/decoding seqkeras/metrics seqkeras/text seqkeras/runtime seqkeras/layers export \
-	seqkeras/tasks/base.py seqkeras/png.py seqkeras/plotting.py
+TYPED := seqkeras/decoding seqkeras/metrics seqkeras/text seqkeras/runtime seqkeras/layers export seqkeras/tasks/base.py seqkeras/png.py seqkeras/plotting.py
 
 .PHONY: demo test lint notebooks constraints bench preset-g2p clean
 
