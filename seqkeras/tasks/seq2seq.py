@@ -274,9 +274,13 @@ class _AttentionKeys(keras.layers.Layer):
     def __init__(self, attention, **kwargs):
         super().__init__(name=f"{attention.name}_keys", **kwargs)
         self.attention = attention
+        self.supports_masking = True  # the mask goes to the attention with the values
 
     def call(self, values):
         return self.attention.keys(values)
+
+    def compute_mask(self, values, mask=None):
+        return None
 
 
 def step_model(model, values_shape):
