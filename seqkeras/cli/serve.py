@@ -9,6 +9,7 @@ upper bound such as `beam_width=4`, or `inputs`, `generated`).
 import sys
 
 from seqkeras.errors import SeqKerasError
+from seqkeras.serving.batching import DEFAULT_MAX_BATCH
 
 
 def add_parser(commands):
@@ -19,7 +20,9 @@ def add_parser(commands):
     parser.add_argument("--backend", choices=("onnx", "tflite"), help="default: one installed")
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--name", help="model name of the /v2 routes (default: the task)")
-    parser.add_argument("--max-batch", type=int, default=32, help="most inputs per engine call")
+    parser.add_argument(
+        "--max-batch", type=int, default=DEFAULT_MAX_BATCH, help="most inputs per engine call"
+    )
     parser.add_argument(
         "--max-wait-ms", type=float, default=2.0, help="wait for company under load (ms)"
     )

@@ -30,7 +30,7 @@ from starlette.routing import Route
 from seqkeras.errors import SeqKerasError
 from seqkeras.runtime.contract import LimitError
 from seqkeras.serving import protocol
-from seqkeras.serving.batching import Batcher, Overloaded
+from seqkeras.serving.batching import DEFAULT_MAX_BATCH, Batcher, Overloaded
 from seqkeras.serving.metrics import LOGGER, Metrics, route_of
 from seqkeras.serving.openapi import openapi_schema
 from seqkeras.serving.protocol import RequestError
@@ -67,7 +67,7 @@ class Service:
         self,
         bundle,
         name=None,
-        max_batch=32,
+        max_batch=DEFAULT_MAX_BATCH,
         max_wait=0.002,
         max_queue=1024,
         threads=1,

@@ -23,6 +23,7 @@ import threading
 
 from seqkeras.errors import SeqKerasError
 from seqkeras.runtime.contract import LimitError, rows
+from seqkeras.serving.batching import DEFAULT_MAX_BATCH
 
 
 def _ray():
@@ -36,7 +37,14 @@ def _ray():
     return ray, serve
 
 
-def deployment(bundle_path, backend=None, limits=None, replicas=1, max_batch=32, max_wait=0.002):
+def deployment(
+    bundle_path,
+    backend=None,
+    limits=None,
+    replicas=1,
+    max_batch=DEFAULT_MAX_BATCH,
+    max_wait=0.002,
+):
     """A bound Ray Serve deployment of the bundle (pass it to `serve.run`)."""
     _, serve = _ray()
     from starlette.responses import Response
@@ -63,7 +71,7 @@ def deployment(bundle_path, backend=None, limits=None, replicas=1, max_batch=32,
             self.predict_batch.set_max_batch_size(max_batch)
             self.predict_batch.set_batch_wait_timeout_s(max_wait)
 
-        @serve.batch(max_batch_size=32, batch_wait_timeout_s=0.002)
+        @serve.batch(max_batch_size=DEFAULT_MAX_BATCH, batch_wait_timeout_s=0.002)
         async def predict_batch(self, jobs):
             """One engine call per option set for the batched requests; an error per job."""
             results = [None] * len(jobs)
