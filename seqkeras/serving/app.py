@@ -18,9 +18,10 @@ described only by its request id, which the JSON log line of the request carries
 
 import asyncio
 import contextlib
+import itertools
+import os
 import pathlib
 import time
-import uuid
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -124,24 +125,30 @@ class Service:
         job = await self.batcher.submit(inputs, options, scored)
         self.metrics.queue_depth.set(self.batcher.queued)
         timeout = self.timeout if timeout is None else min(timeout, self.timeout)
-        watcher = asyncio.ensure_future(_disconnected(request.receive))
+        loop = asyncio.get_running_loop()
+        watcher = loop.create_task(_disconnected(request.receive))
+        watcher.add_done_callback(
+            lambda task: task.cancelled() or _abandon(job, 499, "the client disconnected.")
+        )
+        deadline = f"no answer within the deadline of {timeout:g} s."
+        timer = loop.call_later(timeout, _abandon, job, 504, deadline)
         try:
-            done, _ = await asyncio.wait(
-                {job.future, watcher}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
+            return await job.future
         finally:
             watcher.cancel()
-        if job.future in done:
-            return job.future.result()
-        job.cancelled = True
-        if watcher in done:
-            raise RequestError(499, "the client disconnected.")
-        raise RequestError(504, f"no answer within the deadline of {timeout:g} s.")
+            timer.cancel()
 
 
 async def _disconnected(receive):
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def _abandon(job, status, message):
+    """Answers a job its client left (499) or waited too long for (504); the batcher skips it."""
+    if not job.future.done():
+        job.cancelled = True
+        job.future.set_exception(RequestError(status, message))
 
 
 async def read_body(request, limit):
@@ -293,13 +300,21 @@ class Guard:
     def __init__(self, app, service):
         self.app = app
         self.service = service
+        self.request_ids = itertools.count(1)
+        self.id_prefix = f"{os.urandom(6).hex()}-"
+
+    def next_request_id(self):
+        """A new request id: this server's random prefix and a counter."""
+        return f"{self.id_prefix}{next(self.request_ids)}"
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         start = time.perf_counter()
-        headers = {k.decode("latin-1").lower(): v for k, v in scope["headers"]}
-        request_id = headers.get("x-request-id", b"").decode("latin-1")[:64] or uuid.uuid4().hex
+        headers = dict(scope["headers"])  # ASGI servers give lowercase names
+        request_id = (
+            headers.get(b"x-request-id", b"").decode("latin-1")[:64] or self.next_request_id()
+        )
         scope.setdefault("state", {})["request_id"] = request_id
         status = {"code": 500}
 
@@ -355,8 +370,8 @@ class Guard:
         if self.service.draining:
             return error(503, "the server is shutting down.", {"Retry-After": "1"})
         if scope["method"] == "POST":
-            length = headers.get("content-length")
-            if length is None and b"chunked" not in headers.get("transfer-encoding", b""):
+            length = headers.get(b"content-length")
+            if length is None and b"chunked" not in headers.get(b"transfer-encoding", b""):
                 return error(411, "the request needs a Content-Length header.")
             if length is not None:
                 try:

@@ -8,6 +8,7 @@ import time
 import prometheus_client
 
 ROUTES = ("/healthz", "/metrics", "/v1/predict", "/v2", "/v2/health", "/v2/models")
+LONGEST_FIRST = sorted(ROUTES, key=len, reverse=True)
 LOGGER = logging.getLogger("seqkeras.serve")
 
 
@@ -52,10 +53,15 @@ class Metrics:
         self.queue_depth = prometheus_client.Gauge(
             "seqkeras_queue_depth", "Inputs waiting for an engine call.", registry=self.registry
         )
+        self._series = {}  # (route, status) -> (requests counter, latency histogram)
 
     def request(self, route, status, seconds):
-        self.requests.labels(route, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
+        series = self._series.get((route, status))
+        if series is None:
+            series = self.requests.labels(route, str(status)), self.latency.labels(route)
+            self._series[route, status] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def engine_call(self, inputs, seconds):
         self.batch_size.observe(inputs)
@@ -72,7 +78,7 @@ def route_of(path):
     """The metrics label of a path: a known route prefix, else "other" (bounded cardinality)."""
     if path.startswith("/v2/models/") and path.endswith("/infer"):
         return "/v2/models/{name}/infer"
-    for route in sorted(ROUTES, key=len, reverse=True):
+    for route in LONGEST_FIRST:
         if path == route or path.startswith(route + "/"):
             return route
     return "other"

@@ -77,6 +77,7 @@ def uvicorn_config(uvicorn, app, timeout, **extra):
         log_config=None,
         log_level="warning",
         access_log=False,
+        proxy_headers=False,  # client addresses are not used (nor logged)
         timeout_keep_alive=5,
         limit_concurrency=MAX_CONNECTIONS,
         backlog=BACKLOG,

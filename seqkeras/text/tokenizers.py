@@ -17,8 +17,10 @@ from typing import Any
 from seqkeras.errors import SeqKerasError
 from seqkeras.optional import require
 
-_WHITESPACE = r"[ \t\n\r\f\v]+"
-_PUNCTUATION = r"[!-/:-@\[-`{-~]"  # the ASCII punctuation characters
+_WHITESPACE_CHARS = r" \t\n\r\f\v"
+_PUNCTUATION_CHARS = r"!-/:-@\[-`{-~"  # the ASCII punctuation characters
+_WHITESPACE = f"[{_WHITESPACE_CHARS}]+"
+_PUNCTUATION = f"[{_PUNCTUATION_CHARS}]"
 
 
 class Tokenizer:
@@ -116,20 +118,21 @@ class WordTokenizer(Tokenizer):
         if not isinstance(split_punctuation, bool):
             raise SeqKerasError("WordTokenizer: `split_punctuation` must be a bool.")
         self.split_punctuation = split_punctuation
+        # tensorflow-text splits at delimiters; Python finds the tokens between them: runs of
+        # characters that are no delimiter, and each kept punctuation mark.
         if split_punctuation:
             self._delimiters, self._kept = f"{_WHITESPACE}|{_PUNCTUATION}", _PUNCTUATION
+            word = f"[^{_WHITESPACE_CHARS}{_PUNCTUATION_CHARS}]+"
+            self._token = re.compile(f"{word}|{_PUNCTUATION}")
         else:
             self._delimiters, self._kept = _WHITESPACE, ""
-        self._pattern = re.compile(f"({self._kept})" if self._kept else self._delimiters)
+            self._token = re.compile(f"[^{_WHITESPACE_CHARS}]+")
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "split_punctuation": self.split_punctuation}
 
     def _split(self, text):
-        if self._kept:
-            pieces = re.split(_WHITESPACE, text)
-            return [t for piece in pieces for t in self._pattern.split(piece) if t]
-        return [t for t in self._pattern.split(text) if t]
+        return self._token.findall(text)
 
     def _tf_split(self, texts):
         tensorflow_text = require("tensorflow_text", "train", "tf.data tokenizers")

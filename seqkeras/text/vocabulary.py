@@ -160,7 +160,11 @@ class Vocabulary:
         Returns:
             A list of `int` ids.
         """
-        ids = [self.token_to_id(token) for token in tokens]
+        get, unk_id = self._ids.get, self.unk_id
+        ids = [
+            get(token, unk_id) if type(token) is str else self.token_to_id(token)
+            for token in tokens
+        ]
         if add_sos:
             ids.insert(0, self.sos_id)
         if add_eos:

@@ -108,9 +108,12 @@ class LabelingPreprocessor(Preprocessor):
 
     def encode_tokens(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
         """(n, T) int32 ids of token lists, `<unk>` for unknown words, 0-padded."""
+        lengths = np.array([len(tokens) for tokens in token_lists])
         ids = np.zeros((len(token_lists), self.length), np.int32)
-        for row, tokens in enumerate(token_lists):
-            ids[row, : len(tokens)] = self.text.vocabulary.encode(tokens)
+        # The row-major order of the mask's True cells is the order of the tokens.
+        ids[np.arange(self.length) < lengths[:, None]] = self.text.vocabulary.encode(
+            [token for tokens in token_lists for token in tokens]
+        )
         return ids
 
     def encode(self, texts: Iterable[str]) -> np.ndarray:
