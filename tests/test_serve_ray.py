@@ -33,12 +33,13 @@ serve = pytest.fixture(scope="module")(start_servers)
 
 @pytest.fixture(scope="module")
 def ray_port():
-    """The port of `seqkeras serve BUNDLE --ray --replicas 2` (sentiment), ready."""
+    """The port of `seqkeras serve BUNDLE --ray --replicas 2` (sentiment), ready; replicas
+    wait up to 50 ms for company, so that concurrent requests share engine calls."""
     path = bundle_path("sentiment")
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "seqkeras.cli", "serve", str(path)),
-            *("--ray", "--replicas", "2", "--port", "0", "--quiet"),
+            *("--ray", "--replicas", "2", "--port", "0", "--quiet", "--max-wait-ms", "50"),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -76,13 +77,27 @@ def request(port, method, path, body=None):
     )
 
 
+def merged_calls(port):
+    """Whether the replica that answers GET /metrics has run an engine call on more inputs
+    than it had calls (when every request so far had one input: requests were merged)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", "/metrics")
+    lines = connection.getresponse().read().decode().splitlines()
+    value = {
+        name: float(number)
+        for name, _, number in (line.partition(" ") for line in lines)
+        if name in ("seqkeras_batch_size_sum", "seqkeras_batch_size_count")
+    }
+    return value["seqkeras_batch_size_sum"] > value["seqkeras_batch_size_count"]
+
+
 def test_both_replicas_answer_like_the_single_process_server(ray_port, serve):
     local = serve("sentiment")
     expected = [local.predict([text])[2]["outputs"][0] for text in TEXTS]
-    replicas = set()
+    replicas, merged = set(), False
     deadline = time.monotonic() + 120
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        while len(replicas) < 2 and time.monotonic() < deadline:
+        while not (len(replicas) == 2 and merged) and time.monotonic() < deadline:
             answers = list(
                 pool.map(
                     lambda text: request(ray_port, "POST", "/v1/predict", {"inputs": [text]}),
@@ -93,7 +108,9 @@ def test_both_replicas_answer_like_the_single_process_server(ray_port, serve):
                 assert status == 200, reply
                 replicas.add(replica)
             assert [reply["outputs"][0] for *_, reply in answers] == expected * 2
+            merged = merged or any(merged_calls(ray_port) for _ in range(4))
     assert len(replicas) == 2 and None not in replicas
+    assert merged, "no engine call of a replica merged concurrent requests (@serve.batch)"
 
 
 @pytest.mark.parametrize(
