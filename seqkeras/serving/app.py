@@ -59,6 +59,8 @@ class Service:
         bundle: a runtime bundle (its limits already lowered as the server wants).
         name: the model name of the v2 routes (default: the bundle's task or folder name).
         max_batch, max_wait, max_queue, threads: see `seqkeras.serving.batching.Batcher`.
+        batcher: the class that gathers requests into engine calls, called like `Batcher`
+            (`seqkeras.serving.ray.RayBatcher` on Ray Serve replicas).
         timeout: seconds a request may wait for its answer before a 504.
         max_body_bytes: the largest request body.
         access_log: log one JSON line per request.
@@ -75,13 +77,14 @@ class Service:
         timeout=30.0,
         max_body_bytes=MAX_BODY_BYTES,
         access_log=True,
+        batcher=Batcher,
     ):
         if not timeout > 0:
             raise SeqKerasError(f"serve: `timeout` must be > 0 seconds, got {timeout!r}.")
         self.bundle = bundle
         self.name = name or bundle.task or pathlib.Path(bundle.path).name
         self.metrics = Metrics()
-        self.batcher = Batcher(
+        self.batcher = batcher(
             bundle, max_batch, max_wait, max_queue, threads, observe=self.metrics.engine_call
         )
         self.timeout = timeout

@@ -13,6 +13,11 @@ A job whose client disconnected or timed out is skipped when its turn comes, and
 
 Engines that run concurrently (ONNX Runtime) may get several worker threads; a LiteRT bundle
 always gets one (its interpreter serializes calls anyway).
+
+How jobs are gathered is the one replaceable part: a `seqkeras.serving.app.Service` takes the
+batcher class (`batcher=`), anything built like `Batcher` with its `start`, `stop`, `submit`
+and `queued`. `seqkeras.serving.ray.RayBatcher` gathers with Ray Serve's `@serve.batch` and
+answers each gathered batch with `Batcher.settle`.
 """
 
 import asyncio
@@ -90,10 +95,13 @@ class Batcher:
     def start(self):
         """Starts the workers on the running event loop."""
         self._ready = asyncio.Condition()
+        self._start_engine_threads()
+        self._workers = [asyncio.create_task(self._work()) for _ in range(self.threads)]
+
+    def _start_engine_threads(self):
         self._executor = concurrent.futures.ThreadPoolExecutor(
             self.threads, thread_name_prefix="seqkeras-engine"
         )
-        self._workers = [asyncio.create_task(self._work()) for _ in range(self.threads)]
 
     async def stop(self):
         """Stops the workers (jobs still queued get `Overloaded`)."""
@@ -112,13 +120,18 @@ class Batcher:
         Raises:
             Overloaded: the queue holds `max_queue` inputs already.
         """
+        job = self._admit(inputs, options, scored)
+        self._jobs.append(job)
+        async with self._ready:
+            self._ready.notify()
+        return job
+
+    def _admit(self, inputs, options, scored):
+        """A new job, counted in `queued`; `Overloaded` when the queue is full."""
         if self.queued + len(inputs) > self.max_queue and self.queued:
             raise Overloaded(f"the queue is full ({self.queued} inputs waiting); retry later.")
         job = Job(list(inputs), options, scored, asyncio.get_running_loop().create_future())
-        self._jobs.append(job)
         self.queued += len(job.inputs)
-        async with self._ready:
-            self._ready.notify()
         return job
 
     async def _take(self):
@@ -149,24 +162,31 @@ class Batcher:
                 break
             waited = True
             await asyncio.sleep(remaining)
-        return [job for job in batch if not (job.cancelled or job.future.done())]
+        return batch
 
     async def _work(self):
-        loop = asyncio.get_running_loop()
         while True:
-            batch = await self._gather()
-            groups = collections.defaultdict(list)
-            for job in batch:
+            await self.settle(await self._gather())
+
+    async def settle(self, batch):
+        """Answers a gathered batch: one engine call per option set, results into the futures.
+
+        Jobs abandoned meanwhile (cancelled, or answered already) are skipped.
+        """
+        loop = asyncio.get_running_loop()
+        groups = collections.defaultdict(list)
+        for job in batch:
+            if not (job.cancelled or job.future.done()):
                 groups[job.key].append(job)
-            for jobs in groups.values():
-                results = await loop.run_in_executor(self._executor, self._run, jobs)
-                for job, (outputs, error) in zip(jobs, results):
-                    if job.future.done():
-                        continue
-                    if error is None:
-                        job.future.set_result(outputs)
-                    else:
-                        job.future.set_exception(error)
+        for jobs in groups.values():
+            results = await loop.run_in_executor(self._executor, self._run, jobs)
+            for job, (outputs, error) in zip(jobs, results):
+                if job.cancelled or job.future.done():  # nobody waits for it any more
+                    continue
+                if error is None:
+                    job.future.set_result(outputs)
+                else:
+                    job.future.set_exception(error)
 
     def _call(self, jobs, inputs, options, scored):
         run = self.bundle.scored if scored else self.bundle.answer
