@@ -95,14 +95,23 @@ def check_log_probs(log_probs: npt.ArrayLike, name: str, num_rows: int | None = 
         raise SeqKerasError(
             f"{name} must have {num_rows} rows (one per input token), got shape {log_probs.shape}."
         )
-    if np.isnan(log_probs).any() or np.isposinf(log_probs).any():
-        raise SeqKerasError(f"{name} must not contain NaN or +inf values.")
     row_max = log_probs.max(axis=1, keepdims=True)
-    if np.isneginf(row_max).any():
+    if not np.isfinite(row_max).all():  # a row's max is NaN, +inf or -inf only when it has one
+        if np.isnan(log_probs).any() or np.isposinf(log_probs).any():
+            raise SeqKerasError(f"{name} must not contain NaN or +inf values.")
         row = int(np.flatnonzero(np.isneginf(row_max))[0])
         raise SeqKerasError(f"{name} row {row} is all -inf: no token has non-zero probability.")
-    shifted = log_probs - row_max
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return log_softmax(log_probs, row_max)
+
+
+def log_softmax(logits: npt.ArrayLike, row_max: np.ndarray | None = None) -> np.ndarray:
+    """Row-wise log-softmax in float64: z_v - log Σ_u exp(z_u), computed after subtracting
+    each row's max (`row_max`, when the caller has it)."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if row_max is None:
+        row_max = logits.max(axis=-1, keepdims=True)
+    shifted = logits - row_max
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 def _as_float_array(values: npt.ArrayLike, name: str) -> np.ndarray:

@@ -15,18 +15,11 @@ import numpy.typing as npt
 
 from seqkeras import decoding
 from seqkeras.decoding._types import Seed, State
-from seqkeras.decoding._validation import as_generator
+from seqkeras.decoding._validation import as_generator, log_softmax
 from seqkeras.errors import SeqKerasError
 from seqkeras.runtime.bundle import Bundle, register_pipeline
 from seqkeras.runtime.contract import LimitError, Option, check_stop, declare
 from seqkeras.text.preprocessor import TextPreprocessor
-
-
-def log_softmax(logits: npt.ArrayLike) -> np.ndarray:
-    """Row-wise log-softmax in float64."""
-    logits = np.asarray(logits, dtype=np.float64)
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
 
 class StepDecoder:
