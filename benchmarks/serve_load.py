@@ -1,10 +1,12 @@
 """Serving under load: the old stdlib server vs the ASGI server (with and without batching) vs
 in-process `predict`, at several client concurrencies, in one run.
 
-    python benchmarks/serve_load.py [--bundle DIR] [--requests 2000] [--levels 1,8,32,128]
-                                    [--write benchmarks/RESULTS.md]
+    python benchmarks/serve_load.py [--bundle DIR] [--dates-bundle DIR] [--requests 2000]
+                                    [--levels 1,8,32,128] [--write benchmarks/RESULTS.md]
 
-Without `--bundle`, a smoke sentiment model is trained and exported first. The old server is
+Without `--bundle`, a smoke sentiment model is trained and exported first; with
+`--dates-bundle` (the bundle `seqkeras demo` exports), the translation bundle is measured too,
+one date per request, greedy. The old server is
 the stdlib `http.server` one this project shipped before `seqkeras.serving`, read from git
 (`git show 11f2dc9~1:seqkeras/serve.py`, the commit before it was replaced, or `--old-ref`),
 run in its own process like the others.
@@ -37,6 +39,7 @@ TEXTS = [
     "I loved the service .",
     "The room was dirty and loud .",
 ]
+DATES = ["Saturday 9 May 2018", "3 mars 2021", "14 de abril de 1990", "12/25/1999"]
 OLD_SERVER = """
 import importlib.util, sys, threading
 spec = importlib.util.spec_from_file_location("old_serve", sys.argv[1])
@@ -79,11 +82,11 @@ async def request(reader, writer, body):
     return status
 
 
-async def client(port, count, latencies, errors):
+async def client(port, count, texts, latencies, errors):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         for index in range(count):
-            body = json.dumps({"inputs": [TEXTS[index % len(TEXTS)]]}).encode()
+            body = json.dumps({"inputs": [texts[index % len(texts)]]}).encode()
             start = time.perf_counter()
             try:
                 status = await request(reader, writer, body)
@@ -99,12 +102,13 @@ async def client(port, count, latencies, errors):
         writer.close()
 
 
-async def load(port, requests, concurrency):
+async def load(port, requests, concurrency, texts=TEXTS):
     latencies, errors = [], []
     shares = [requests // concurrency + (i < requests % concurrency) for i in range(concurrency)]
     start = time.perf_counter()
     results = await asyncio.gather(
-        *(client(port, share, latencies, errors) for share in shares), return_exceptions=True
+        *(client(port, share, texts, latencies, errors) for share in shares),
+        return_exceptions=True,
     )
     seconds = time.perf_counter() - start
     errors += [repr(r) for r in results if isinstance(r, BaseException)]
@@ -128,13 +132,13 @@ def batch_stats(port):
     )
 
 
-def wait_ready(port):
+def wait_ready(port, texts):
     import http.client
 
     for _ in range(600):
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            connection.request("POST", "/v1/predict", body=json.dumps({"inputs": TEXTS[:1]}))
+            connection.request("POST", "/v1/predict", body=json.dumps({"inputs": texts[:1]}))
             if connection.getresponse().status == 200:
                 return
         except OSError:
@@ -143,44 +147,24 @@ def wait_ready(port):
     raise RuntimeError("server not ready")
 
 
-def in_process(bundle_path, seconds=3.0):
+def in_process(bundle_path, texts, seconds=3.0):
     from seqkeras import runtime
 
     bundle = runtime.load(bundle_path)
     rates = {}
     for batch in (1, 32):
-        texts = [TEXTS[i % len(TEXTS)] for i in range(batch)]
-        bundle.predict(texts)
+        inputs = [texts[i % len(texts)] for i in range(batch)]
+        bundle.predict(inputs)
         calls, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
-            bundle.predict(texts)
+            bundle.predict(inputs)
             calls += 1
         rates[batch] = calls * batch / (time.perf_counter() - start)
     return rates
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--bundle", help="a sentiment bundle (default: train a smoke one)")
-    parser.add_argument("--requests", type=int, default=2000, help="requests per level")
-    parser.add_argument("--levels", default="1,8,32,128", help="client concurrencies")
-    parser.add_argument(
-        "--old-ref", default="11f2dc9~1", help="a git ref that still has seqkeras/serve.py"
-    )
-    parser.add_argument("--write", help="RESULTS.md to write the section into")
-    args = parser.parse_args()
-    levels = [int(level) for level in args.levels.split(",")]
-    root = pathlib.Path(tempfile.mkdtemp(prefix="serve_load-"))
-    bundle = args.bundle or str(smoke_bundle(root))
-    old_source = root / "old_serve.py"
-    old_source.write_text(
-        subprocess.run(
-            ["git", "show", f"{args.old_ref}:seqkeras/serve.py"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
+def measure(bundle, texts, old_source, levels, requests):
+    """[(server, level, result)] for the old server and the ASGI server on one bundle."""
     serve = [sys.executable, "-m", "seqkeras.cli", "serve", bundle, "--port", "0", "--quiet"]
     contenders = {
         "stdlib (old)": [sys.executable, "-c", OLD_SERVER, str(old_source), bundle],
@@ -188,14 +172,13 @@ def main():
         "asgi, no batching": [*serve, "--max-batch", "1"],
     }
     rows = []
-    load_before = os.getloadavg()[0]
     for name, command in contenders.items():
         process, port = start(command)
         try:
-            wait_ready(port)
+            wait_ready(port, texts)
             for level in levels:
                 before = batch_stats(port) if name.startswith("asgi") else None
-                result = asyncio.run(load(port, args.requests, level))
+                result = asyncio.run(load(port, requests, level, texts))
                 if before is not None:
                     after = batch_stats(port)
                     calls = after[1] - before[1]
@@ -205,34 +188,70 @@ def main():
         finally:
             process.terminate()
             process.wait(timeout=60)
-    ceiling = in_process(bundle)
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bundle", help="a sentiment bundle (default: train a smoke one)")
+    parser.add_argument("--dates-bundle", help="a dates bundle (`seqkeras demo`) to measure too")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per level")
+    parser.add_argument("--levels", default="1,8,32,128", help="client concurrencies")
+    parser.add_argument(
+        "--old-ref", default="11f2dc9~1", help="a git ref that still has seqkeras/serve.py"
+    )
+    parser.add_argument("--write", help="RESULTS.md to write the section into")
+    args = parser.parse_args()
+    levels = [int(level) for level in args.levels.split(",")]
+    root = pathlib.Path(tempfile.mkdtemp(prefix="serve_load-"))
+    old_source = root / "old_serve.py"
+    old_source.write_text(
+        subprocess.run(
+            ["git", "show", f"{args.old_ref}:seqkeras/serve.py"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    workloads = {"sentiment": (args.bundle or str(smoke_bundle(root)), TEXTS)}
+    if args.dates_bundle:
+        workloads["dates"] = (args.dates_bundle, DATES)
+    load_before = os.getloadavg()[0]
+    rows = {
+        name: measure(path, texts, old_source, levels, args.requests)
+        for name, (path, texts) in workloads.items()
+    }
+    load_after = os.getloadavg()[0]
     lines = [
         "## Serving under load (`benchmarks/serve_load.py`)",
         "",
-        f"Command: `python benchmarks/serve_load.py --requests {args.requests} "
-        f"--levels {args.levels}` (smoke sentiment bundle, ONNX Runtime, one request = one "
-        "text, keep-alive connections, client on the same machine).",
+        f"Command: `python benchmarks/serve_load.py {' '.join(sys.argv[1:])}` (smoke sentiment "
+        "bundle, and the dates demo's bundle when given, greedy; ONNX Runtime; one request = "
+        "one input; keep-alive connections; the client on the same machine).",
         "",
         f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} CPU cores shared by the "
         f"servers, the client and the engine threads (1-minute load average {load_before:.1f} "
-        f"before the run, {os.getloadavg()[0]:.1f} after). Targets of issue 12: 0 errors at "
-        "every level, keep-alive p50 at concurrency 1 <= 3 ms, >= 2,000 req/s at concurrency "
-        "128 and >= 2x the server without batching.",
+        f"before the run, {load_after:.1f} after). Targets of issue 12: 0 errors at every "
+        "level, keep-alive p50 at concurrency 1 <= 3 ms, >= 2,000 req/s at concurrency 128 "
+        "(sentiment) and >= 2x the server without batching.",
         "",
-        "| server | concurrency | req/s | p50 ms | p99 ms | errors | inputs per engine call |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| bundle | server | concurrency | req/s | p50 ms | p99 ms | errors | inputs per call |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, level, r in rows:
-        batch = f"{r['batch']:.1f}" if "batch" in r else "-"
+    for workload, measured in rows.items():
+        for name, level, r in measured:
+            batch = f"{r['batch']:.1f}" if "batch" in r else "-"
+            lines.append(
+                f"| {workload} | {name} | {level} | {r['rps']:,.0f} | {r['p50']:.1f} | "
+                f"{r['p99']:.1f} | {r['errors']} | {batch} |"
+            )
+    lines.append("")
+    for workload, (path, texts) in workloads.items():
+        ceiling = in_process(path, texts)
         lines.append(
-            f"| {name} | {level} | {r['rps']:,.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
-            f"{r['errors']} | {batch} |"
+            f"In-process `bundle.predict` on {workload} (the ceiling): {ceiling[1]:,.0f} "
+            f"inputs/s one per call, {ceiling[32]:,.0f} inputs/s 32 per call.  "
         )
-    lines += [
-        "",
-        f"In-process `bundle.predict` (the ceiling): {ceiling[1]:,.0f} texts/s one text per call, "
-        f"{ceiling[32]:,.0f} texts/s 32 texts per call.",
-    ]
     print("\n".join(lines))
     if args.write:
         write_section(args.write, "serve_load", "\n".join(lines))
