@@ -238,6 +238,28 @@ def test_sigterm_lets_requests_in_flight_finish_then_exits_cleanly():
             process.wait()
 
 
+def test_two_worker_processes_share_the_socket_and_stop_on_sigterm(serve):
+    texts = ["The food was not good .", "I loved the service ."]
+    status, _, expected = serve("sentiment").predict(texts)
+    process, line = start_cli(
+        bundle_path("sentiment"), "--port", "0", "--workers", "2", "--engine-threads", "1"
+    )
+    try:
+        port = int(line.rsplit(":", 1)[1].split("/")[0])
+        wait_ready(port)
+        for _ in range(40):  # a new connection each time: the kernel spreads them
+            assert post(port, "/v1/predict", {"inputs": texts}) == (status, expected)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        logs = [json.loads(line) for line in process.stderr.read().splitlines()]
+        answered = {log["pid"] for log in logs if log["message"] == "request"}
+        assert len(answered) == 2 and process.pid not in answered
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def test_start_up_failures_are_one_line_errors():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -247,6 +269,7 @@ def test_start_up_failures_are_one_line_errors():
             (("--port", port), "cannot listen on 127.0.0.1"),
             (("--port", 70000), "--port must be 0 to 65535"),
             (("--max-batch", 0), "--max-batch must be at least 1"),
+            (("--engine-threads", 0), "--engine-threads must be at least 1"),
             (("--limit", "num=5"), "cannot limit 'num'"),
         ):
             process, _ = start_cli(bundle_path("sentiment"), *arguments)

@@ -28,6 +28,12 @@ def add_parser(commands):
     )
     parser.add_argument("--max-queue", type=int, default=1024, help="most inputs waiting")
     parser.add_argument("--threads", type=int, default=1, help="engine threads (ONNX only)")
+    parser.add_argument(
+        "--engine-threads",
+        type=int,
+        default=1,
+        help="threads of one engine call (ONNX Runtime intra-op, LiteRT); default 1",
+    )
     parser.add_argument("--timeout", type=float, default=30.0, help="deadline per request (s)")
     parser.add_argument(
         "--max-body-bytes", type=int, default=16 * 2**20, help="largest request body"
@@ -66,12 +72,14 @@ def parse_limits(pairs, max_inputs):
 def run(args):
     from seqkeras import runtime
 
-    for name in ("workers", "max_batch", "max_queue", "threads", "replicas"):
+    for name in ("workers", "max_batch", "max_queue", "threads", "engine_threads", "replicas"):
         if getattr(args, name) < 1:
             flag = "--" + name.replace("_", "-")
             raise SeqKerasError(f"serve: {flag} must be at least 1, got {getattr(args, name)}.")
     limits = parse_limits(args.limit, args.max_inputs)
-    bundle = runtime.load(args.bundle, backend=args.backend).limit(**limits)
+    bundle = runtime.load(args.bundle, backend=args.backend, num_threads=args.engine_threads).limit(
+        **limits
+    )
     settings = {
         "name": args.name,
         "max_batch": args.max_batch,
@@ -96,5 +104,12 @@ def run(args):
         f"serving {args.bundle} ({bundle.task}, {bundle.backend}) on http://{host}:{port}/v1/predict"
     )
     sys.stdout.flush()
-    serve(bundle, sock, workers=args.workers, limits=limits, **settings)
+    serve(
+        bundle,
+        sock,
+        workers=args.workers,
+        limits=limits,
+        engine_threads=args.engine_threads,
+        **settings,
+    )
     return 0

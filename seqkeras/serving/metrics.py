@@ -93,6 +93,7 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "message": record.getMessage(),
+            "pid": record.process,
         }
         line.update(getattr(record, "fields", {}))
         if record.exc_info:

@@ -142,6 +142,7 @@ def deployment(
     max_batch=DEFAULT_MAX_BATCH,
     max_wait=0.002,
     max_queue=1024,
+    engine_threads=None,
     **settings,
 ):
     """A bound Ray Serve deployment of the bundle (pass it to `serve.run`).
@@ -154,6 +155,7 @@ def deployment(
         max_batch, max_wait: the most inputs of one engine call and the wait for company.
         max_queue: the most inputs waiting in a replica (beyond, 503); a replica takes as many
             requests at once (Ray's `max_ongoing_requests`), so that batches can fill up.
+        engine_threads: threads of one engine call (`seqkeras.runtime.load`'s `num_threads`).
         **settings: the other `seqkeras.serving.app.Service` arguments (name, threads,
             timeout, max_body_bytes, access_log).
 
@@ -172,7 +174,8 @@ def deployment(
         from seqkeras.serving.metrics import configure_logging
 
         configure_logging()
-        bundle = runtime.load(bundle_path, backend=backend).limit(**(limits or {}))
+        bundle = runtime.load(bundle_path, backend=backend, num_threads=engine_threads)
+        bundle.limit(**(limits or {}))
         bundle.warm_up()  # before Ray routes requests here; the service's own warm-up is quick
         service = Service(
             bundle,
@@ -207,7 +210,14 @@ def serve_on_ray(bundle, args, limits, settings):
     ray.init(address=args.address, include_dashboard=False, log_to_driver=False)
     try:
         serve.start(http_options={"host": args.host, "port": port})
-        app = deployment(str(bundle.path), bundle.backend, limits, args.replicas, **settings)
+        app = deployment(
+            str(bundle.path),
+            bundle.backend,
+            limits,
+            args.replicas,
+            engine_threads=args.engine_threads,
+            **settings,
+        )
         serve.run(app, name="seqkeras", route_prefix="/")
         print(
             f"serving {args.bundle} ({bundle.task}, {bundle.backend}) on "

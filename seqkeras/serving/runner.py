@@ -104,12 +104,16 @@ def app_from_environment():
 
     settings = json.loads(os.environ[ENVIRONMENT])
     configure_logging()
-    bundle = runtime.load(settings.pop("bundle"), backend=settings.pop("backend"))
+    bundle = runtime.load(
+        settings.pop("bundle"),
+        backend=settings.pop("backend"),
+        num_threads=settings.pop("engine_threads"),
+    )
     bundle.limit(**settings.pop("limits"))
     return make_app(build_service(bundle, settings))
 
 
-def serve(bundle, sock, workers=1, limits=None, **settings):
+def serve(bundle, sock, workers=1, limits=None, engine_threads=None, **settings):
     """Serves `bundle` on the listening socket `sock` until SIGTERM or Ctrl+C.
 
     Args:
@@ -117,6 +121,8 @@ def serve(bundle, sock, workers=1, limits=None, **settings):
         sock: a socket from `bind`.
         workers: processes; each loads the bundle again (`workers` > 1).
         limits: the limits applied to the bundle (passed on to worker processes).
+        engine_threads: the `num_threads` the bundle was loaded with (worker processes load
+            it again with as many).
         **settings: the `seqkeras.serving.app.Service` arguments.
     """
     from seqkeras.serving.app import make_app
@@ -140,6 +146,7 @@ def serve(bundle, sock, workers=1, limits=None, **settings):
                 "bundle": str(bundle.path),
                 "backend": bundle.backend,
                 "limits": limits or {},
+                "engine_threads": engine_threads,
                 **settings,
             }
         )
