@@ -122,7 +122,9 @@ def beam_search_batch(
         searching = still_searching
         if not searching:
             break
-        state = gather_rows(state, np.concatenate(kept_rows), num_rows)
+        rows = np.concatenate(kept_rows)
+        if len(rows) != num_rows or (rows != np.arange(num_rows)).any():
+            state = gather_rows(state, rows, num_rows)
         last_tokens = np.concatenate(kept_tokens)
     else:
         for index in searching:
@@ -147,7 +149,8 @@ class _Beam:
         ranked = np.argsort(-totals, kind="stable")[: 2 * width]
         rows, next_tokens = np.divmod(ranked, log_probs.shape[1])
         survivors: list[int] = []
-        for rank, (row, token, total) in enumerate(zip(rows, next_tokens, totals[ranked])):
+        candidates = zip(rows.tolist(), next_tokens.tolist(), totals[ranked].tolist())
+        for rank, (row, token, total) in enumerate(candidates):
             if total == -np.inf:
                 break
             if token == self.eos_token:
@@ -159,7 +162,8 @@ class _Beam:
             return None
         survivor_rows, survivor_tokens = rows[survivors], next_tokens[survivors]
         self.tokens = [
-            self.tokens[row] + [int(token)] for row, token in zip(survivor_rows, survivor_tokens)
+            self.tokens[row] + [token]
+            for row, token in zip(survivor_rows.tolist(), survivor_tokens.tolist())
         ]
         self.log_probs = totals[ranked[survivors]]
         return survivor_rows, survivor_tokens
