@@ -61,6 +61,13 @@ class TensorSpec:
         Values of the same kind (integer for integer, floating point for floating point) are
         cast; a different kind, rank or fixed dimension is an error.
         """
+        if (  # the common case, an array as the graph takes it, checked first
+            type(value) is np.ndarray
+            and value.dtype == self.dtype
+            and value.ndim == len(self.shape)
+            and all(d is None or d == actual for d, actual in zip(self.shape, value.shape))
+        ):
+            return value
         try:
             array = np.asarray(value)
         except (TypeError, ValueError) as error:
