@@ -2,7 +2,8 @@
 in-process `predict`, at several client concurrencies, in one run.
 
     python benchmarks/serve_load.py [--bundle DIR] [--dates-bundle DIR] [--requests 2000]
-                                    [--levels 1,8,32,128] [--write benchmarks/RESULTS.md]
+                                    [--dates-requests 400] [--levels 1,8,32,128]
+                                    [--write benchmarks/RESULTS.md]
 
 Without `--bundle`, a smoke sentiment model is trained and exported first; with
 `--dates-bundle` (the bundle `seqkeras demo` exports), the translation bundle is measured too,
@@ -196,6 +197,9 @@ def main():
     parser.add_argument("--bundle", help="a sentiment bundle (default: train a smoke one)")
     parser.add_argument("--dates-bundle", help="a dates bundle (`seqkeras demo`) to measure too")
     parser.add_argument("--requests", type=int, default=2000, help="requests per level")
+    parser.add_argument(
+        "--dates-requests", type=int, default=400, help="requests per level for dates"
+    )
     parser.add_argument("--levels", default="1,8,32,128", help="client concurrencies")
     parser.add_argument(
         "--old-ref", default="11f2dc9~1", help="a git ref that still has seqkeras/serve.py"
@@ -213,13 +217,13 @@ def main():
             check=True,
         ).stdout
     )
-    workloads = {"sentiment": (args.bundle or str(smoke_bundle(root)), TEXTS)}
+    workloads = {"sentiment": (args.bundle or str(smoke_bundle(root)), TEXTS, args.requests)}
     if args.dates_bundle:
-        workloads["dates"] = (args.dates_bundle, DATES)
+        workloads["dates"] = (args.dates_bundle, DATES, args.dates_requests)
     load_before = os.getloadavg()[0]
     rows = {
-        name: measure(path, texts, old_source, levels, args.requests)
-        for name, (path, texts) in workloads.items()
+        name: measure(path, texts, old_source, levels, requests)
+        for name, (path, texts, requests) in workloads.items()
     }
     load_after = os.getloadavg()[0]
     lines = [
@@ -246,7 +250,7 @@ def main():
                 f"{r['p99']:.1f} | {r['errors']} | {batch} |"
             )
     lines.append("")
-    for workload, (path, texts) in workloads.items():
+    for workload, (path, texts, _) in workloads.items():
         ceiling = in_process(path, texts)
         lines.append(
             f"In-process `bundle.predict` on {workload} (the ceiling): {ceiling[1]:,.0f} "
