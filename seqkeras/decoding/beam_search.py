@@ -122,9 +122,9 @@ def beam_search_batch(
         searching = still_searching
         if not searching:
             break
-        rows = np.concatenate(kept_rows)
-        if len(rows) != num_rows or (rows != np.arange(num_rows)).any():
-            state = gather_rows(state, rows, num_rows)
+        survivor_rows = np.concatenate(kept_rows)
+        if len(survivor_rows) != num_rows or (survivor_rows != np.arange(num_rows)).any():
+            state = gather_rows(state, survivor_rows, num_rows)
         last_tokens = np.concatenate(kept_tokens)
     else:
         for index in searching:
