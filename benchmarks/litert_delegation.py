@@ -10,6 +10,8 @@ bodies, hence the log. Used by `export_latency.py --delegation`.
 """
 
 import contextlib
+import ctypes
+import functools
 import os
 import re
 import statistics
@@ -42,18 +44,20 @@ REPLACING = re.compile(
 )
 
 
+@functools.cache
 def severity_flags():
     """The LiteRT logger's minimum-severity variables as ctypes ints, [] where not found."""
-    import ctypes
-
-    library = next(
-        (
-            (int(fields[0].split("-")[0], 16), fields[5])
-            for fields in map(str.split, open("/proc/self/maps"))
-            if len(fields) == 6 and fields[5].endswith(LOGGER_LIBRARY) and int(fields[2], 16) == 0
-        ),
-        None,
-    )
+    with open("/proc/self/maps") as maps:
+        library = next(
+            (
+                (int(fields[0].split("-")[0], 16), fields[5])
+                for fields in map(str.split, maps)
+                if len(fields) == 6
+                and fields[5].endswith(LOGGER_LIBRARY)
+                and int(fields[2], 16) == 0
+            ),
+            None,
+        )
     if library is None:
         return []
     base, path = library
@@ -71,7 +75,8 @@ def severity_flags():
 
 @contextlib.contextmanager
 def verbose_log(lines):
-    """Appends to `lines` what LiteRT logs (VERBOSE included) to stderr inside the block."""
+    """Appends to `lines` what LiteRT logs (VERBOSE included) to stderr inside the block;
+    yields whether the VERBOSE level could be set."""
     flags = severity_flags()
     before = [flag.value for flag in flags]
     sys.stderr.flush()
@@ -81,7 +86,7 @@ def verbose_log(lines):
         for flag in flags:
             flag.value = 0  # TFLITE_LOG_VERBOSE
         try:
-            yield
+            yield bool(flags)
         finally:
             for flag, value in zip(flags, before):
                 flag.value = value
@@ -100,12 +105,13 @@ def operators_per_subgraph(path):
 
 def interpreter_call(path, x, threads, setting):
     """A call as `LiteRTEngine` makes it (variables reset, input set, invoke, output copied),
-    and the nodes each delegate replaced per subgraph."""
+    and the nodes each delegate replaced per subgraph (None where the log is unreadable)."""
     lines = []
-    with verbose_log(lines):
+    with verbose_log(lines) as readable:
         interpreter = Interpreter(model_path=path, num_threads=threads, **SETTINGS[setting])
         interpreter.allocate_tensors()
     replaced = {int(m[4]): int(m[1]) for m in map(REPLACING.search, lines) if m}
+    replaced = replaced if readable else None
     (source,) = interpreter.get_input_details()
     (target,) = interpreter.get_output_details()
 
@@ -141,6 +147,8 @@ def measure(paths, x, reference, threads, rounds, calls):
 
 def delegated(replaced, operators):
     """'delegated of total' with the subgraphs XNNPACK took nodes from."""
+    if replaced is None:
+        return f"? of {sum(operators)} (LiteRT's log level not found)"
     parts = ", ".join(f"{i}: {n}/{operators[i]}" for i, n in sorted(replaced.items()))
     return f"{sum(replaced.values())} of {sum(operators)}" + (f" ({parts})" if parts else "")
 
