@@ -12,8 +12,13 @@ throughput measured here with the same number of threads.
     python benchmarks/export_latency.py [--rounds 10] [--calls 20] [--threads 1]
                                         [--graphs encoder,masked,step]
                                         [--write benchmarks/RESULTS.md]
+    python benchmarks/export_latency.py --delegation [1,2] [--rounds 10] [--calls 20]
+                                        [--write benchmarks/RESULTS.md]
 
-With a subset of --graphs the section written is `export_latency_<graphs>`.
+With a subset of --graphs the section written is `export_latency_<graphs>`. `--delegation
+THREADS` measures instead the encoder's LiteRT routes (float32 and dynamic int8) with and without
+XNNPACK, with each number of threads listed (`litert_delegation.py`), in the section
+`export_latency_delegation`.
 """
 
 import argparse
@@ -28,6 +33,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
+import litert_delegation
 import numpy as np
 import onnx
 import onnxruntime
@@ -237,6 +243,47 @@ def report(results, peak, threads, rounds, calls, command):
     return "\n".join(lines)
 
 
+def delegation_report(threads, rounds, calls, command):
+    """The encoder's TFLite routes run with each LiteRT delegate setting (issue 15)."""
+    keras.utils.set_random_seed(0)
+    model = encoder_model()
+    x = sample(model, 1, np.random.default_rng(0))
+    with tempfile.TemporaryDirectory() as folder:
+        paths = {
+            f"{route}{label}": export.to_tflite(
+                model, f"{folder}/{route}{suffix}.tflite", route=route, quantize=quantize
+            )
+            for quantize, label, suffix in ((None, "", ""), ("dynamic", ", dynamic int8", "_dyn"))
+            for route in ("while", "unroll", "fused")
+        }
+        measured = litert_delegation.measure(paths, x, model(x).numpy(), threads, rounds, calls)
+        lines = litert_delegation.table(paths, threads, *measured)
+    load = os.getloadavg()
+    return "\n".join(
+        [
+            "## LiteRT with and without XNNPACK, per route (issue 15)",
+            "",
+            f"Command: `{command}`  ",
+            f"Machine: {os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, "
+            f"TensorFlow {tf.__version__}, ai-edge-litert {LITERT_VERSION}.  ",
+            f"The {UNITS}-unit 2-layer LSTM encoder over {STEPS} steps × {FEATURES} features, "
+            "batch 1, each file in one interpreter per thread count and setting: "
+            f"{', '.join(litert_delegation.SETTINGS)} "
+            "(`experimental_default_delegate_latest_features=True`; "
+            "`OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES`). Calls made as `LiteRTEngine` "
+            f"makes them; medians over {rounds} interleaved rounds of {calls} calls. Ops "
+            "delegated: nodes XNNPACK replaced per subgraph, from LiteRT's own VERBOSE log, of "
+            "the operators in the file (subgraph 0 is the main graph, the others WHILE bodies). "
+            "Max abs diff: against Keras, worst of the three settings. The machine was shared "
+            f"with other agents' timing jobs (load average {load[0]:.1f} / {load[1]:.1f} over "
+            f"1 / 5 minutes on {os.cpu_count()} cores at the end, so 2-thread rows compete for "
+            "the cores): compare within the table.",
+            "",
+            *lines,
+        ]
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
@@ -244,7 +291,22 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--graphs", default="encoder,masked,step")
     parser.add_argument("--write", metavar="RESULTS_MD", help="update this file's section")
+    parser.add_argument(
+        "--delegation",
+        nargs="?",
+        const="1,2",
+        metavar="THREADS",
+        help="measure LiteRT routes with and without XNNPACK with these thread counts instead",
+    )
     args = parser.parse_args()
+    if args.delegation:
+        threads = [int(count) for count in args.delegation.split(",")]
+        command = "python " + " ".join(sys.argv)
+        section = delegation_report(threads, args.rounds, args.calls, command)
+        print(section)
+        if args.write:
+            write_section(args.write, "export_latency_delegation", section)
+        return
     graphs = args.graphs.split(",")
     if not set(graphs) <= set(GRAPHS):
         parser.error(f"--graphs takes names of {sorted(GRAPHS)}")
