@@ -32,8 +32,9 @@ class SlicedModel(keras.Model):
     """
 
     def __init__(self, *args, slices=1, **kwargs):
+        slices = check_positive_int("SlicedModel", "slices", slices)
         super().__init__(*args, **kwargs)
-        self.slices = check_positive_int("SlicedModel", "slices", slices)
+        self.slices = slices
 
     def train_step(self, data):
         data = keras.utils.unpack_x_y_sample_weight(data)
