@@ -30,6 +30,7 @@ _LAZY = {
     "NeuralLanguageModel": "language_model",
     "SkipGram": "skipgram",
     "SkipGramLoss": "skipgram",
+    "SlicedModel": "sliced_model",
     "cooccurrence_counts": "glove",
     "glove_weight": "glove",
 }

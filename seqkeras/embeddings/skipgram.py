@@ -12,6 +12,7 @@ from seqkeras.embeddings.corpus import (
     noise_distribution,
 )
 from seqkeras.embeddings.pipeline import sample_words, skipgram_pairs
+from seqkeras.embeddings.sliced_model import SlicedModel
 from seqkeras.embeddings.trainer import EmbeddingTrainer
 from seqkeras.errors import SeqKerasError
 
@@ -78,7 +79,10 @@ class SkipGram(EmbeddingTrainer):
     random, as in word2vec. Training is SGD with word2vec's schedule: the per-pair step α
     decays linearly from `learning_rate` to `min_learning_rate`; a batch applies the sum of
     its pairs' steps (the optimizer runs α · batch_size on the batch mean), so the progress bar
-    shows the mean loss per pair.
+    shows the mean loss per pair. Small batches keep the rows they gather in cache and stay
+    closer to word2vec's one-pair-at-a-time SGD; so that they do not pay a training step's
+    overhead each, the model is a `SlicedModel` that makes `updates_per_step` updates, one
+    per batch, in each compiled step.
 
     Args:
         vector_size: dimension of e_w.
@@ -88,7 +92,8 @@ class SkipGram(EmbeddingTrainer):
         objective: `"negative_sampling"`, `"softmax"` or `"hierarchical_softmax"`.
         negative: k, noise words per pair (negative sampling only).
         ns_exponent: the power of f(w) in the noise distribution.
-        batch_size: pairs per training step.
+        batch_size: pairs per SGD update.
+        updates_per_step: SGD updates per `model.fit` step (see `SlicedModel`).
         learning_rate: initial per-pair step α (word2vec's 0.025).
         min_learning_rate: final per-pair step.
         seed: seeds the weights and the pipeline.
@@ -109,12 +114,14 @@ class SkipGram(EmbeddingTrainer):
         objective="negative_sampling",
         negative=5,
         ns_exponent=0.75,
-        batch_size=4096,
+        batch_size=512,
+        updates_per_step=32,
         learning_rate=0.025,
         min_learning_rate=1e-4,
         seed=1,
     ):
         super().__init__(vector_size, min_count, batch_size, learning_rate, seed)
+        self.updates_per_step = check_positive_int("SkipGram", "updates_per_step", updates_per_step)
         if objective not in OBJECTIVES:
             raise SeqKerasError(
                 f"SkipGram: `objective` must be one of {OBJECTIVES}, got {objective!r}."
@@ -171,15 +178,20 @@ class SkipGram(EmbeddingTrainer):
             logits = keras.layers.Dense(
                 vocab_size, use_bias=False, kernel_initializer="zeros", name="theta"
             )(e_c)
-            return keras.Model({"context": context}, logits, name="skipgram_softmax")
+            return SlicedModel(
+                {"context": context}, logits, name="skipgram_softmax", slices=self.updates_per_step
+            )
         rows = vocab_size if self.objective == "negative_sampling" else vocab_size - 1
         targets = keras.Input(shape=(None,), dtype="int32", name="targets")
         theta = keras.layers.Embedding(
             rows, self.vector_size, embeddings_initializer="zeros", name="theta"
         )(targets)
         logits = keras.layers.Dot(axes=(1, 2), name="scores")([e_c, theta])
-        return keras.Model(
-            {"context": context, "targets": targets}, logits, name=f"skipgram_{self.objective}"
+        return SlicedModel(
+            {"context": context, "targets": targets},
+            logits,
+            name=f"skipgram_{self.objective}",
+            slices=self.updates_per_step,
         )
 
     def optimizer(self, total_steps):

@@ -19,7 +19,9 @@ class EmbeddingTrainer:
     `tf.data` stream of training batches, trains with `model.fit`, and leaves the learned
     vectors in `self.wv` (a `KeyedVectors`). Subclasses implement `make_pass(corpus)` (the
     per-pass example generator), `build_model(vocab_size)`, `optimizer(total_steps)`, `loss()`
-    and `vectors()`.
+    and `vectors()`. A subclass whose model is a `SlicedModel` sets `updates_per_step` to its
+    `slices`: the stream then delivers `batch_size * updates_per_step` examples per step and
+    `optimizer` is told the number of updates, not of steps.
 
     Args:
         vector_size: dimension of the word vectors e_w.
@@ -28,6 +30,8 @@ class EmbeddingTrainer:
         learning_rate: the optimizer's (initial) learning rate; see the subclass.
         seed: seeds the initial weights and every random draw of the data pipeline.
     """
+
+    updates_per_step = 1
 
     def __init__(self, vector_size, min_count, batch_size, learning_rate, seed):
         name = type(self).__name__
@@ -57,7 +61,9 @@ class EmbeddingTrainer:
         """
         epochs = check_positive_int(type(self).__name__, "epochs", epochs)
         corpus = build_corpus(sentences, self.min_count)
-        dataset, steps = batch_stream(self.make_pass(corpus), self.batch_size, self.seed)
+        dataset, steps = batch_stream(
+            self.make_pass(corpus), self.batch_size * self.updates_per_step, self.seed
+        )
         if not steps:
             raise SeqKerasError(
                 f"{type(self).__name__}: the corpus gives no training examples; are its "
@@ -66,7 +72,7 @@ class EmbeddingTrainer:
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.model = self.build_model(len(corpus.words))
         self.model.compile(
-            optimizer=self.optimizer(steps * epochs),
+            optimizer=self.optimizer(steps * epochs * self.updates_per_step),
             loss=self.loss(),
             jit_compile=True,
             steps_per_execution=min(STEPS_PER_EXECUTION, steps),
