@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -244,16 +245,25 @@ def test_two_worker_processes_share_the_socket_and_stop_on_sigterm(serve):
     process, line = start_cli(
         bundle_path("sentiment"), "--port", "0", "--workers", "2", "--engine-threads", "1"
     )
+    logs = []  # the JSON log lines of both workers, as they come
+    reader = threading.Thread(
+        target=lambda: logs.extend(json.loads(entry) for entry in process.stderr), daemon=True
+    )
+    reader.start()
+
+    def answering():
+        return {log["pid"] for log in list(logs) if log["message"] == "request"}
+
     try:
         port = int(line.rsplit(":", 1)[1].split("/")[0])
         wait_ready(port)
-        for _ in range(40):  # a new connection each time: the kernel spreads them
+        deadline = time.monotonic() + 120
+        while len(answering()) < 2 and time.monotonic() < deadline:
+            # a new connection each time: whichever worker accepts it answers
             assert post(port, "/v1/predict", {"inputs": texts}) == (status, expected)
+        assert len(answering()) == 2 and process.pid not in answering()
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
-        logs = [json.loads(line) for line in process.stderr.read().splitlines()]
-        answered = {log["pid"] for log in logs if log["message"] == "request"}
-        assert len(answered) == 2 and process.pid not in answered
     finally:
         if process.poll() is None:
             process.kill()
