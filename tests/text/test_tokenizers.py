@@ -2,6 +2,8 @@
 
 import pytest
 import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seqkeras import SeqKerasError
 from seqkeras.text import CharTokenizer, WordTokenizer, get_tokenizer
@@ -38,6 +40,18 @@ def test_python_tokens_equal_tensorflow_text_tokens(tokenizer):
     assert [tokenizer.tokenize(text) for text in TEXTS] == expected
     scalar = tokenizer.tf_tokenize(TEXTS[3]).numpy().tolist()
     assert [t.decode("utf-8") for t in scalar] == tokenizer.tokenize(TEXTS[3])
+
+
+# Delimiters next to each other, at the ends, and non-ASCII spaces that are not delimiters.
+MIXED_TEXT = st.text(alphabet="ab Zé1 \t\n\r\f\v!,.-/:@[`{~\u00a0\u2003👍", max_size=12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(texts=st.lists(MIXED_TEXT, min_size=1, max_size=8))
+def test_word_tokens_equal_tensorflow_text_on_generated_strings(texts):
+    for tokenizer in TOKENIZERS[2:]:
+        expected = as_lists(tokenizer.tf_tokenize(tf.constant(texts)))
+        assert [tokenizer.tokenize(text) for text in texts] == expected
 
 
 def test_characters_are_code_points_and_words_keep_punctuation():
