@@ -64,6 +64,9 @@ class Service:
         timeout: seconds a request may wait for its answer before a 504.
         max_body_bytes: the largest request body.
         access_log: log one JSON line per request.
+        warmed_up: the bundle is warmed up already, so the service is ready at once (worker
+            processes warm up before they accept connections: a worker still loading never
+            takes a connection that a ready sibling could answer).
     """
 
     def __init__(
@@ -78,6 +81,7 @@ class Service:
         max_body_bytes=MAX_BODY_BYTES,
         access_log=True,
         batcher=Batcher,
+        warmed_up=False,
     ):
         if not timeout > 0:
             raise SeqKerasError(f"serve: `timeout` must be > 0 seconds, got {timeout!r}.")
@@ -90,6 +94,7 @@ class Service:
         self.timeout = timeout
         self.max_body_bytes = max_body_bytes
         self.access_log = access_log
+        self.warmed_up = warmed_up
         self.ready = False
         self.draining = False
 
@@ -97,15 +102,21 @@ class Service:
     async def lifespan(self, app):
         """Starts the batcher and the warm-up; at shutdown, stops the batcher."""
         self.batcher.start()
-        warm_up = asyncio.get_running_loop().run_in_executor(None, self._warm_up)
+        warm_up = None
+        if self.warmed_up:
+            self._warm_up()  # at once: ready before the first connection is accepted
+        else:
+            warm_up = asyncio.get_running_loop().run_in_executor(None, self._warm_up)
         try:
             yield
         finally:
-            await warm_up
+            if warm_up is not None:
+                await warm_up
             await self.batcher.stop()
 
     def _warm_up(self):
-        self.bundle.warm_up()
+        if not self.warmed_up:
+            self.bundle.warm_up()
         self.ready = True
         LOGGER.info("ready", extra={"fields": {"model": self.name}})
 

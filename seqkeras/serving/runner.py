@@ -110,7 +110,8 @@ def app_from_environment():
         num_threads=settings.pop("engine_threads"),
     )
     bundle.limit(**settings.pop("limits"))
-    return make_app(build_service(bundle, settings))
+    bundle.warm_up()  # before this worker accepts connections (uvicorn calls the factory first)
+    return make_app(build_service(bundle, {**settings, "warmed_up": True}))
 
 
 def serve(bundle, sock, workers=1, limits=None, engine_threads=None, **settings):
