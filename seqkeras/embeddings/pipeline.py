@@ -70,8 +70,8 @@ def batch_stream(make_pass, batch_size, seed):
         natural `steps_per_epoch`.
     """
 
-    def batches(seed):
-        inputs, labels = make_pass(tf.stack([seed, 0]))
+    def batches(pass_seed):
+        inputs, labels = make_pass(pass_seed)
         count = tf.shape(tf.nest.flatten(labels)[0])[0]
         num_batches = (count + batch_size - 1) // batch_size
         padding = num_batches * batch_size - count
@@ -85,8 +85,10 @@ def batch_stream(make_pass, batch_size, seed):
         weights = tf.ones([count], tf.float32)
         return tf.nest.map_structure(split, (inputs, labels, weights))
 
-    dataset = tf.data.Dataset.random(seed=seed).map(batches).prefetch(1)
-    # One pass run eagerly sizes an epoch; passes differ by a batch or so at most.
-    _, labels = make_pass(tf.constant([seed, -1], tf.int64))
-    steps = -(-int(tf.shape(tf.nest.flatten(labels)[0])[0]) // batch_size)
+    # The first pass, run eagerly, sizes an epoch (passes differ by a batch or so at most)
+    # and is the stream's first element; the later ones come from per-pass random seeds.
+    first = batches(tf.constant([seed, -1], tf.int64))
+    steps = int(tf.shape(tf.nest.flatten(first)[0])[0])
+    later = tf.data.Dataset.random(seed=seed).map(lambda r: batches(tf.stack([r, 0])))
+    dataset = tf.data.Dataset.from_tensors(first).concatenate(later).prefetch(1)
     return dataset.unbatch().prefetch(tf.data.AUTOTUNE), steps
