@@ -102,6 +102,8 @@ def beam_search_batch(
     beam_width = check_int(beam_width, "beam_width", 1)
     max_len = check_int(max_len, "max_len", 1)
     alpha = check_number(alpha, "alpha")
+    if beam_width == 1:
+        return _greedy_batch(step_fn, state, batch_size, start_token, eos_token, max_len, alpha)
 
     beams = [_Beam(eos_token, beam_width) for _ in range(batch_size)]
     searching = list(range(batch_size))
@@ -132,6 +134,40 @@ def beam_search_batch(
     return [beam.best(alpha) for beam in beams]
 
 
+def _greedy_batch(
+    step_fn: StepFn,
+    state: State,
+    batch_size: int,
+    start_token: int,
+    eos_token: int,
+    max_len: int,
+    alpha: float,
+) -> list[Hypotheses]:
+    """`beam_search_batch` with `beam_width=1`, every input in one array operation per step:
+    each row keeps its most probable extension (the first of ties, as the beam's stable sort)."""
+    tokens: list[list[int]] = [[] for _ in range(batch_size)]
+    totals = np.zeros(batch_size)
+    searching = np.arange(batch_size)
+    last_tokens = np.full(batch_size, start_token)
+    for _ in range(max_len):
+        log_probs, state = step_fn(last_tokens, state)
+        num_rows = len(searching)
+        log_probs = check_log_probs(log_probs, "step_fn's log_probs", num_rows)
+        extended = totals[searching, None] + log_probs
+        best = extended.argmax(axis=1)
+        totals[searching] = extended[np.arange(num_rows), best]
+        for index, token in zip(searching.tolist(), best.tolist()):
+            tokens[index].append(token)
+        live = best != eos_token
+        if not live.all():
+            if not live.any():
+                break
+            state = gather_rows(state, np.flatnonzero(live), num_rows)
+            searching, best = searching[live], best[live]
+        last_tokens = best
+    return [[(ids, float(total) / len(ids) ** alpha)] for ids, total in zip(tokens, totals)]
+
+
 class _Beam:
     """The live and finished hypotheses of one input."""
 
@@ -144,29 +180,28 @@ class _Beam:
     def extend(self, log_probs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """One step: `log_probs` (live hypotheses, vocab). Returns the rows and tokens of the
         hypotheses that stay live, or None once the search of this input stops."""
-        width = self.beam_width
+        width, vocab_size = self.beam_width, log_probs.shape[1]
         totals = (self.log_probs[:, None] + log_probs).ravel()
         ranked = np.argsort(-totals, kind="stable")[: 2 * width]
-        rows, next_tokens = np.divmod(ranked, log_probs.shape[1])
-        survivors: list[int] = []
-        candidates = zip(rows.tolist(), next_tokens.tolist(), totals[ranked].tolist())
-        for rank, (row, token, total) in enumerate(candidates):
+        rows: list[int] = []
+        tokens: list[int] = []
+        kept: list[float] = []
+        for rank, (index, total) in enumerate(zip(ranked.tolist(), totals[ranked].tolist())):
             if total == -np.inf:
                 break
+            row, token = divmod(index, vocab_size)
             if token == self.eos_token:
                 if rank < width:
                     self.finished.append((self.tokens[row] + [self.eos_token], total))
-            elif len(survivors) < width:
-                survivors.append(rank)
-        if len(self.finished) >= width or not survivors:
+            elif len(rows) < width:
+                rows.append(row)
+                tokens.append(token)
+                kept.append(total)
+        if len(self.finished) >= width or not rows:
             return None
-        survivor_rows, survivor_tokens = rows[survivors], next_tokens[survivors]
-        self.tokens = [
-            self.tokens[row] + [token]
-            for row, token in zip(survivor_rows.tolist(), survivor_tokens.tolist())
-        ]
-        self.log_probs = totals[ranked[survivors]]
-        return survivor_rows, survivor_tokens
+        self.tokens = [self.tokens[row] + [token] for row, token in zip(rows, tokens)]
+        self.log_probs = np.array(kept)
+        return np.array(rows), np.array(tokens)
 
     def best(self, alpha: float) -> Hypotheses:
         scored = [(tokens, float(total) / len(tokens) ** alpha) for tokens, total in self.finished]

@@ -54,16 +54,28 @@ class Model:
             SeqKerasError: an input is missing or has the wrong shape or dtype.
         """
         arrays = feed(self.inputs, inputs, self.name)
-        batch = next(iter(arrays.values())).shape[0]
-        if batch == 0:
+        if next(iter(arrays.values())).shape[0] == 0:
             raise SeqKerasError(f"{self.name}: got an empty batch.")
-        if self.batch_size is None or batch == self.batch_size:
-            results = self.engine.run(arrays)
-        else:
-            results = self._run_in_chunks(arrays, batch, self.batch_size)
+        results = self.run(arrays)
         if len(self.outputs) == 1:
             return results[self.outputs[0].name]
         return {spec.name: results[spec.name] for spec in self.outputs}
+
+    def run(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Runs the graph on arrays known to match `inputs` (a decoder step fed the outputs
+        of the step before): `predict` without its conversions and checks.
+
+        Args:
+            arrays: a dict name -> array with every input, each of its spec's dtype and
+                shape, all with the same batch size (at least 1).
+
+        Returns:
+            A dict name -> array with every output.
+        """
+        batch = next(iter(arrays.values())).shape[0]
+        if self.batch_size is None or batch == self.batch_size:
+            return self.engine.run(arrays)
+        return self._run_in_chunks(arrays, batch, self.batch_size)
 
     def _run_in_chunks(
         self, arrays: dict[str, np.ndarray], batch: int, size: int

@@ -63,6 +63,20 @@ def test_predict_matches_keras_for_any_batch(bundle_dir, backend):
         np.testing.assert_allclose(bundle.predict(x), model(x), atol=1e-4)
 
 
+@pytest.mark.parametrize("backend", ["onnx", "tflite"])
+def test_run_is_predict_without_the_checks(bundle_dir, backend):
+    path, model = bundle_dir
+    bundle = runtime.load(path, backend=backend)
+    graph = next(iter(bundle.graphs.values()))
+    (name,), (output,) = [s.name for s in graph.inputs], [s.name for s in graph.outputs]
+    for batch in (1, 2, 5):  # the TFLite graph runs batches of 2, the last one padded
+        x = np.random.default_rng(batch).normal(size=(batch, 5, 3)).astype("float32")
+        outputs = graph.run({name: x})
+        assert list(outputs) == [output]
+        np.testing.assert_array_equal(outputs[output], graph.predict(x))
+        np.testing.assert_allclose(outputs[output], model(x), atol=1e-4)
+
+
 def test_inputs_are_checked_by_name_shape_and_dtype(bundle_dir):
     bundle = runtime.load(bundle_dir[0], backend="tflite")
     good = np.zeros((2, 5, 3), "float32")

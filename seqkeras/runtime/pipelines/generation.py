@@ -31,7 +31,7 @@ class StepDecoder:
 
     Args:
         run_step: `run_step(feeds) -> outputs`, dicts name -> array: a runtime graph's
-            `predict`, or a Keras step model wrapped to return NumPy arrays.
+            `run`, or a Keras step model wrapped to return NumPy arrays.
         preprocessor: the task's `TextPreprocessor`.
         state_sizes: the size of each state, in order.
     """
@@ -161,8 +161,8 @@ class GenerationBundle(Bundle):
     preprocessor: TextPreprocessor
 
     def setup(self) -> None:
-        self.decoder = StepDecoder(
-            self["step"].predict, self.preprocessor, self.metadata["state_sizes"]
+        self.decoder = StepDecoder(  # the step is fed its own outputs: `run`, unchecked
+            self["step"].run, self.preprocessor, self.metadata["state_sizes"]
         )
 
     def check_inputs(self, inputs: Any, options: dict[str, Any]) -> list[str]:

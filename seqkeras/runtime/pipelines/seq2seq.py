@@ -305,7 +305,7 @@ class Seq2SeqBundle(Bundle):
     def setup(self) -> None:
         self.decoder = Seq2SeqDecoder(
             self["encoder"].predict,
-            self["step"].predict,
+            self["step"].run,  # fed the encoder's outputs and its own, already checked
             self.preprocessor,
             self.metadata["state_names"],
         )
