@@ -239,9 +239,11 @@ class Seq2SeqDecoder:
         results: list[list[tuple[str, list[int], float]]] = []
         for start in range(0, len(sources), self.batch_size):
             chunk = sources[start : start + self.batch_size]
+            encoded = self.run_encoder({"source": chunk})
+            step = _SharedEncoding(self.step_fn, encoded, self.state_names)
             found = decoding.beam_search_batch(
-                self.step_fn,
-                self.run_encoder({"source": chunk}),
+                step,
+                step.initial_state(),
                 len(chunk),
                 vocabulary.sos_id,
                 vocabulary.eos_id,
@@ -278,6 +280,44 @@ class Seq2SeqDecoder:
         steps = self.run_teacher_forced(encoded, list(translation_ids))
         length = int(np.count_nonzero(encoded["source_mask"][0]))
         return np.stack([outputs["attention"][0, :length] for outputs in steps])
+
+
+class _SharedEncoding:
+    """`Seq2SeqDecoder.step_fn` for a search whose state holds, per hypothesis, its input's
+    row and its decoder states only.
+
+    The hypotheses of one input share its encoder outputs, so the search need not carry (and
+    gather) them every step: they are gathered here, again only when the inputs of the rows
+    change (a beam reorders its hypotheses every step, but the number each input has seldom
+    changes).
+    """
+
+    def __init__(
+        self,
+        step_fn: Callable[[npt.ArrayLike, dict[str, np.ndarray]], Any],
+        encoded: dict[str, np.ndarray],
+        state_names: tuple[str, ...],
+    ) -> None:
+        self.step_fn = step_fn
+        self.state_names = state_names
+        self.encoded = {k: v for k, v in encoded.items() if k not in state_names}
+        self.states = {name: encoded[name] for name in state_names}
+        self.rows = np.arange(len(next(iter(encoded.values()))))
+        self.gathered = self.encoded
+
+    def initial_state(self) -> dict[str, np.ndarray]:
+        return {"input": self.rows, **self.states}
+
+    def __call__(
+        self, tokens: npt.ArrayLike, state: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        rows = state["input"]
+        if len(rows) != len(self.rows) or (rows != self.rows).any():
+            self.gathered = {k: np.take(v, rows, axis=0) for k, v in self.encoded.items()}
+            self.rows = rows
+        states = {name: state[name] for name in self.state_names}
+        log_probs, new_state = self.step_fn(tokens, {**self.gathered, **states})
+        return log_probs, {"input": rows, **{name: new_state[name] for name in self.state_names}}
 
 
 @register_pipeline("seq2seq")
