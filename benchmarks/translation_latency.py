@@ -1,7 +1,7 @@
 """One date translation end to end on each runtime engine: the dates demo's latency.
 
     python benchmarks/translation_latency.py --bundle runs/demo/bundle [--rounds 7]
-                                             [--write benchmarks/RESULTS.md]
+                                             [--batch 1] [--write benchmarks/RESULTS.md]
 
 Loads the bundle `seqkeras demo` exports (encoder and decoder step, TFLite and ONNX) and times
 `bundle.predict([date], beam_width=k)`, everything one request costs: preprocessing, the
@@ -9,7 +9,8 @@ encoder, every decoder step and the search in Python. Greedy decoding and beam 3
 ONNX Runtime, each with the engine's default threads and with one thread. The contenders are
 interleaved round by round; reported: the median over rounds of each round's median of
 `--calls` translations (cycling through a few dates), and the share of that time spent inside
-the engines (the rest is NumPy and Python).
+the engines (the rest is NumPy and Python). `--batch N` translates N dates per call instead
+(the throughput side: one encoder call and one search for all of them), in a section of its own.
 """
 
 import argparse
@@ -45,13 +46,14 @@ class EngineClock:
         return timed
 
 
-def one_round(bundle, clock, beam_width, calls):
-    """(median ms of one translation, engine share of the time) over `calls` translations."""
+def one_round(bundle, clock, beam_width, calls, batch):
+    """(median ms of one call, engine share of the time) over `calls` calls of `batch` dates."""
     times = []
     clock.seconds = 0.0
     for call in range(calls):
+        dates = [DATES[(call + i) % len(DATES)] for i in range(batch)]
         start = time.perf_counter()
-        bundle.predict([DATES[call % len(DATES)]], beam_width=beam_width)
+        bundle.predict(dates, beam_width=beam_width)
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000, clock.seconds / sum(times)
 
@@ -60,7 +62,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", required=True, help="a dates bundle (seqkeras demo's)")
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--calls", type=int, default=40, help="translations per round")
+    parser.add_argument("--calls", type=int, default=40, help="calls per round")
+    parser.add_argument(
+        "--batch", type=int, default=1, help="dates per call (> 1: a section of its own)"
+    )
     parser.add_argument("--write", metavar="RESULTS_MD", help="update this file's section")
     args = parser.parse_args(argv)
 
@@ -77,20 +82,24 @@ def main(argv=None):
     for _ in range(args.rounds):
         for key, (bundle, clock) in contenders.items():
             for beam in beams:
-                one_round(bundle, clock, beam, 3)  # warm the shapes of this search
-                measured[key, beam].append(one_round(bundle, clock, beam, args.calls))
+                one_round(bundle, clock, beam, 3, args.batch)  # warm the shapes of this search
+                measured[key, beam].append(one_round(bundle, clock, beam, args.calls, args.batch))
     load_after = os.getloadavg()[0]
 
+    one = args.batch == 1
     lines = [
-        "## Latency of one date translation on the runtime (issue 15)",
+        "## Latency of one date translation on the runtime (issue 15)"
+        if one
+        else f"## {args.batch} date translations in one call on the runtime (issue 15)",
         "",
         f"Command: `python benchmarks/translation_latency.py {' '.join(sys.argv[1:])}`  ",
         f"Bundle: the dates demo's (`seqkeras demo`: bidirectional LSTM encoder, Bahdanau "
-        f"attention, LSTM decoder step). One call: `bundle.predict([date], beam_width=k)` "
-        f"with preprocessing, encoder, decoder steps and search; median over {args.rounds} "
-        f"interleaved rounds of each round's median of {args.calls} translations of "
-        f"{len(DATES)} dates. 2 CPU cores, 1-minute load average {load_before:.1f} before, "
-        f"{load_after:.1f} after. Target of issue 15: beam 3 <= 1.5 ms on both engines.",
+        f"attention, LSTM decoder step). One call: `bundle.predict(dates, beam_width=k)` "
+        f"with {args.batch} date(s), preprocessing, encoder, decoder steps and search; median "
+        f"over {args.rounds} interleaved rounds of each round's median of {args.calls} calls, "
+        f"cycling through {len(DATES)} dates. 2 CPU cores, 1-minute load average "
+        f"{load_before:.1f} before, {load_after:.1f} after."
+        + (" Target of issue 15: beam 3 <= 1.5 ms on both engines." if one else ""),
         "",
         "| engine | threads | greedy ms | beam 3 ms | share in the engine (beam 3) |",
         "|---|---|---:|---:|---:|",
@@ -106,7 +115,8 @@ def main(argv=None):
     body = "\n".join(lines)
     print(body)
     if args.write:
-        write_section(args.write, "translation_latency", body)
+        marker = "translation_latency" if one else f"translation_latency_batch{args.batch}"
+        write_section(args.write, marker, body)
     return 0
 
 
