@@ -187,7 +187,9 @@ def bfloat16_error(x1):
     return float(np.abs(difference).max())
 
 
-def report(train, train_cpu, forward, failed, bfloat16_diff, peak, rounds, steps, command):
+def report(
+    train, train_cpu, forward, failed, bfloat16_diff, peak, rounds, steps, command, load_before
+):
     lstm_gflops = lstm_train_step_gflop() / (train["seqkeras LSTM"] / 1000)
     lines = [
         "## Recurrent layers: seqkeras vs keras.layers (issue 2)",
@@ -219,9 +221,10 @@ def report(train, train_cpu, forward, failed, bfloat16_diff, peak, rounds, steps
         *(f"- {name}: failed ({reason})." for name, reason in failed.items()),
         f"- mixed_bfloat16 accuracy cost: max abs difference {bfloat16_diff:.2g} from the "
         "float32 output (same weights, one 50-step sequence; outputs in (-1, 1)).",
-        "- The machine was shared with other agents' jobs during the run (1-minute load "
-        f"average {os.getloadavg()[0]:.0f} on {os.cpu_count()} cores at the end): compare "
-        "ratios within this table, CPU-time ones first, not absolute times across runs.",
+        f"- 1-minute load average {load_before:.1f} before the run and "
+        f"{os.getloadavg()[0]:.1f} at its end (its own threads included) on "
+        f"{os.cpu_count()} cores: compare ratios within this table, CPU-time ones first, not "
+        "absolute times across runs.",
         "",
         f"Measured float32 matmul throughput (2048², median of 10): {peak:.0f} GFLOP/s. "
         f"The seqkeras LSTM train step does {lstm_train_step_gflop():.2f} GFLOP of matmuls, "
@@ -236,6 +239,7 @@ def main():
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--write", metavar="RESULTS_MD", help="update this file's section")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     train, train_cpu, forward, failed, bfloat16_diff = run(args.rounds, args.steps)
     command = "python " + " ".join(sys.argv)
     section = report(
@@ -248,6 +252,7 @@ def main():
         args.rounds,
         args.steps,
         command,
+        load_before,
     )
     print(section)
     if args.write:
