@@ -112,9 +112,10 @@ def markdown(args, results, command):
         "",
         f"Command: `{command}`. Sentiment, smoke size (global batch 32), {args.epochs} epochs "
         f"x 25 batches, a backup every {args.backup_every} batches and at each epoch's end; "
-        f"medians of {args.repeats} runs per configuration, each in fresh processes. This "
-        "machine has 2 CPU cores shared with other agents' jobs: the figures are about "
-        "overhead, not speed-up, and move by tens of percent between runs.",
+        f"medians of {args.repeats} runs per configuration, each in fresh processes, on "
+        f"{os.cpu_count()} CPU cores (1-minute load average {os.getloadavg()[0]:.1f} at the "
+        "end): the figures are about overhead, not speed-up, and move by tens of percent "
+        "between runs.",
         "",
         "| configuration | to first step (s) | examples/s | vs fit | ms per backup |",
         "|---|---:|---:|---:|---:|",

