@@ -1,13 +1,14 @@
 """Decoding in NumPy only (shared by the Keras path and the TF-free runtime).
 
 Sampling (`sample`, `greedy`, `sample_sequence`, the `Sampler` classes), `beam_search`
-(`beam_search_batch` for many inputs at once), and CTC decoding (`ctc_greedy_decode`,
-`ctc_beam_search` with an optional lexicon and `WordNgramLM`). Nothing here imports
-TensorFlow or Keras.
+(`beam_search_batch` for many inputs at once), `ensemble` (several models decoded jointly),
+and CTC decoding (`ctc_greedy_decode`, `ctc_beam_search` with an optional lexicon and
+`WordNgramLM`). Nothing here imports TensorFlow or Keras.
 """
 
 from seqkeras.decoding.beam_search import beam_search, beam_search_batch
 from seqkeras.decoding.ctc import ctc_beam_search, ctc_greedy_decode
+from seqkeras.decoding.ensemble import ensemble
 from seqkeras.decoding.greedy_sampler import GreedySampler
 from seqkeras.decoding.ngram import WordNgramLM
 from seqkeras.decoding.random_sampler import RandomSampler
@@ -27,6 +28,7 @@ __all__ = [
     "beam_search_batch",
     "ctc_beam_search",
     "ctc_greedy_decode",
+    "ensemble",
     "get_sampler",
     "greedy",
     "sample",

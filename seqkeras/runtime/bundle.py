@@ -51,6 +51,8 @@ class Bundle:
     - `predict(inputs, **options)`: the task's answer per input (options keyword-only);
       `predict_scored(inputs, **options)`: one dict per input with scores as well;
       `run_graph(name, inputs)`: one raw graph.
+    - `model_graphs`: for pipelines that search several models jointly, the graphs one model
+      consists of (`seqkeras.export.join_bundles` joins such bundles); empty otherwise.
     - `concurrent`: whether calls may run in parallel threads. ONNX Runtime sessions run
       concurrently; a LiteRT interpreter is not thread-safe, so its engine serializes calls
       with a lock (correct from any thread, one call at a time).
@@ -72,6 +74,7 @@ class Bundle:
 
     kind: str | None = None
     input_kind = "arrays"
+    model_graphs: tuple[str, ...] = ()
     # Class-wide declarations; each instance works on its own copies (see `limit`).
     options: dict[str, Option] = {}  # noqa: RUF012
     limits: dict[str, int] = {"inputs": 256}  # noqa: RUF012

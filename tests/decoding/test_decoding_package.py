@@ -43,6 +43,7 @@ def test_public_names():
     [
         "beam_search",
         "ctc",
+        "ensemble",
         "greedy_sampler",
         "ngram",
         "random_sampler",

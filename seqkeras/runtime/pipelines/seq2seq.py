@@ -13,6 +13,7 @@ Image captioning uses the same step graph and decoder; only its encoder reads im
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
@@ -20,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from seqkeras import decoding
+from seqkeras.decoding._types import State, StepFn
 from seqkeras.errors import SeqKerasError
 from seqkeras.runtime.bundle import Bundle, register_pipeline
 from seqkeras.runtime.contract import Option, declare
@@ -193,6 +195,10 @@ class Seq2SeqDecoder:
         preprocessor: a `Seq2SeqPreprocessor`.
         state_names: the step graph's recurrent state inputs, e.g. ("state_h", "state_c").
         batch_size: the most texts searched together (one step call for all their hypotheses).
+        ensemble: `(run_encoder, run_step)` pairs of more models with the same vocabularies and
+            state names, searched jointly with the first (`seqkeras.decoding.ensemble`: each
+            step's distribution is the mean of the models' probabilities). `encode`,
+            `attention` and `run_teacher_forced` use the first model.
     """
 
     def __init__(
@@ -202,12 +208,14 @@ class Seq2SeqDecoder:
         preprocessor: Seq2SeqPreprocessor,
         state_names: Iterable[str],
         batch_size: int = 128,
+        ensemble: Iterable[tuple[RunGraph, RunGraph]] = (),
     ) -> None:
         self.batch_size = batch_size
         self.run_encoder = run_encoder
         self.run_step = run_step
         self.preprocessor = preprocessor
         self.state_names = tuple(state_names)
+        self.models = [(run_encoder, run_step), *ensemble]
 
     def encode(self, texts: Any) -> dict[str, np.ndarray]:
         """Encoder outputs for the texts: dict name -> array with one row per text."""
@@ -217,7 +225,12 @@ class Seq2SeqDecoder:
         self, tokens: npt.ArrayLike, state: dict[str, np.ndarray]
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """`seqkeras.decoding`'s step function; `state` holds the encoder outputs and states."""
-        outputs = self.run_step({**state, "token": np.asarray(tokens, np.int32)})
+        return self._advance(self.run_step, tokens, state)
+
+    def _advance(
+        self, run_step: RunGraph, tokens: npt.ArrayLike, state: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        outputs = run_step({**state, "token": np.asarray(tokens, np.int32)})
         new_state = dict(state)
         new_state.update({name: outputs[f"next_{name}"] for name in self.state_names})
         return outputs["log_probs"], new_state
@@ -228,7 +241,8 @@ class Seq2SeqDecoder:
         """The `beam_width` best translations of each text, with their scores.
 
         Runs `seqkeras.decoding.beam_search_batch` (`beam_width=1` is greedy decoding) on
-        `batch_size` texts at a time; the score is the length-normalized log-probability
+        `batch_size` texts at a time, over the models of the ensemble jointly if there are
+        several; the score is the length-normalized log-probability
         (1/Ty^alpha) Σ log p(y<t> | x, y<1..t-1>).
 
         Returns:
@@ -239,11 +253,10 @@ class Seq2SeqDecoder:
         results: list[list[tuple[str, list[int], float]]] = []
         for start in range(0, len(sources), self.batch_size):
             chunk = sources[start : start + self.batch_size]
-            encoded = self.run_encoder({"source": chunk})
-            step = _SharedEncoding(self.step_fn, encoded, self.state_names)
+            step, state = self._search_step(chunk)
             found = decoding.beam_search_batch(
                 step,
-                step.initial_state(),
+                state,
                 len(chunk),
                 vocabulary.sos_id,
                 vocabulary.eos_id,
@@ -256,6 +269,21 @@ class Seq2SeqDecoder:
                 for hypotheses in found
             )
         return results
+
+    def _search_step(self, sources: np.ndarray) -> tuple[StepFn, State]:
+        """The step function of a search over `sources` (every model's, joined if several)
+        and its initial state."""
+        steps = [
+            _SharedEncoding(
+                functools.partial(self._advance, run_step),
+                run_encoder({"source": sources}),
+                self.state_names,
+            )
+            for run_encoder, run_step in self.models
+        ]
+        if len(steps) == 1:
+            return steps[0], steps[0].initial_state()
+        return decoding.ensemble(steps), [step.initial_state() for step in steps]
 
     def translate(self, texts: Any, beam_width: int = 1, alpha: float = 0.7) -> list[str]:
         """The best translation of each text (a list of strings)."""
@@ -325,7 +353,9 @@ class Seq2SeqBundle(Bundle):
     """A translation bundle: `"encoder"` and `"step"` graphs; `predict(texts)` translates.
 
     Metadata: `"preprocessor"` (a `preprocessor_class` config), `"state_names"`,
-    `"beam_width"` and `"alpha"` (the default decoding settings).
+    `"beam_width"` and `"alpha"` (the default decoding settings), and for an ensemble
+    (`seqkeras.export.join_bundles`) `"ensemble"`: the graph names of each further model, e.g.
+    `[{"encoder": "encoder_2", "step": "step_2"}]`, searched jointly with the first.
 
     Example:
 
@@ -335,6 +365,7 @@ class Seq2SeqBundle(Bundle):
     """
 
     input_kind = "texts"
+    model_graphs = ("encoder", "step")
     options = declare(
         Option("beam_width", int, 1, low=1, high=32, help="1 = greedy (default: the bundle's)"),
         Option("alpha", float, 0.7, low=0.0, high=10.0, help="length normalization exponent"),
@@ -348,6 +379,10 @@ class Seq2SeqBundle(Bundle):
             self["step"].run,  # fed the encoder's outputs and its own, already checked
             self.preprocessor,
             self.metadata["state_names"],
+            ensemble=[
+                (self[graphs["encoder"]].predict, self[graphs["step"]].run)
+                for graphs in self.metadata.get("ensemble", [])
+            ],
         )
         for name in ("beam_width", "alpha"):
             if name in self.metadata:
