@@ -49,6 +49,21 @@ def main(argv=None):
     )
     parser.add_argument("--out", default="runs/g2p", help="where models and bundles go")
     parser.add_argument("--preset-out", help="write the preset (bundle + preset.json) here")
+    parser.add_argument(
+        "--join",
+        nargs="*",
+        default=[],
+        metavar="DIR",
+        help="earlier models (trained task folders, or their int8 LiteRT bundles) that the "
+        "preset decodes jointly with this run's model (`seqkeras.export.join_bundles`)",
+    )
+    parser.add_argument(
+        "--join-train-min",
+        type=float,
+        default=0.0,
+        help="training minutes of the joined bundles (added to the ensemble's training time; "
+        "a joined task folder's own curve is read instead)",
+    )
     parser.add_argument("--test-size", type=int, help="test words (default: all 12,449)")
     parser.add_argument("--attempt", default="default config", help="name in the attempts log")
     parser.add_argument("--write", metavar="RESULTS_MD", help="update this file's section")
@@ -69,7 +84,7 @@ def main(argv=None):
     splits = g2p_splits(test_size=args.test_size)
     words, references = map(list, zip(*group_references(splits["test"])))
 
-    from seqkeras import runtime
+    from seqkeras import export, runtime
     from seqkeras.runtime.presets import predict_in_chunks
 
     systems = {}
@@ -79,13 +94,32 @@ def main(argv=None):
     beam = task.config["beam_width"]
     preset_dir = pathlib.Path(args.preset_out or out / "preset")
     float_bundle = out / "bundle"
+    ensemble_seconds = train_seconds
+    int8 = f"(dynamic int8), LiteRT, beam {beam}"
+    if not args.join:
+        candidates = [(f"seqkeras preset {int8}", preset_dir, "tflite")]
+        if not args.reuse_seqkeras:
+            task.export_preset(preset_dir)
+    else:
+        alone = out / "model_int8"
+        members, ensemble_seconds = _members(args.join, out, args.join_train_min, train_seconds)
+        if preset_dir.resolve() in {path.resolve() for path in members}:
+            raise SystemExit("--join: copy the preset elsewhere first; --preset-out replaces it.")
+        candidates = [
+            (f"seqkeras preset: ensemble of {1 + len(members)} {int8}", preset_dir, "tflite"),
+            (f"this run's model alone {int8}", alone, "tflite"),
+            *(
+                (f"joined model {number} alone {int8}", member, "tflite")
+                for number, member in enumerate(members, start=2)
+            ),
+        ]
+        if not args.reuse_seqkeras:
+            task.export_preset(alone)
+            export.join_bundles([alone, *members], preset_dir, overwrite=True)
+    candidates.append((f"seqkeras float32, ONNX Runtime, beam {beam}", float_bundle, "onnx"))
     if not args.reuse_seqkeras:
-        task.export_preset(preset_dir)
         task.export(float_bundle, formats=("onnx",))
-    for label, path, backend in (
-        (f"seqkeras preset (dynamic int8), LiteRT, beam {beam}", preset_dir, "tflite"),
-        (f"seqkeras float32, ONNX Runtime, beam {beam}", float_bundle, "onnx"),
-    ):
+    for label, path, backend in candidates:
         if args.reuse_seqkeras:
             break
         bundle = runtime.load(path, backend=backend)
@@ -95,14 +129,16 @@ def main(argv=None):
         systems[label] = _system(
             references,
             predictions,
-            train_seconds,
+            ensemble_seconds if path == preset_dir else train_seconds,
             sum(a["bytes"] for a in _artifacts(path, backend)),
             _per_word_ms(bundle.predict, words[:LATENCY_WORDS]),
             1000 * seconds / len(words),
         )
         cache.write_text(json.dumps(systems))
         if args.preset_out and backend == "tflite":
-            _write_preset(task, preset_dir, systems[label]["scores"], splits["test"])
+            _write_preset(
+                task, preset_dir, systems[label]["scores"], splits["test"], ensemble_seconds
+            )
 
     if not args.no_phonetisaurus:
         ps_dir = pathlib.Path(args.phonetisaurus_dir or out / "phonetisaurus")
@@ -142,6 +178,30 @@ def _system(references, predictions, train_seconds, size, latency_1, latency_bat
     return system
 
 
+def _members(paths, out, bundle_train_min, train_seconds):
+    """The int8 LiteRT bundles of the models to join (a task folder is exported to
+    `<out>/joined_<k>`) and the ensemble's training seconds: this run's, each task folder's
+    curve, each preset's recorded `train_minutes`, and `bundle_train_min` for the bundles
+    without a record."""
+    from seqkeras.tasks.g2p import G2PTask
+
+    bundles, seconds, unrecorded = [], train_seconds, False
+    for number, path in enumerate(map(pathlib.Path, paths), start=2):
+        if (path / "bundle.json").is_file():
+            bundles.append(path)
+            preset = path / "preset.json"
+            recorded = (
+                json.loads(preset.read_text()).get("train_minutes") if preset.is_file() else None
+            )
+            seconds += 60 * (recorded or 0)
+            unrecorded |= recorded is None
+            continue
+        member = G2PTask.load(path)
+        bundles.append(member.export_preset(out / f"joined_{number}"))
+        seconds += member.history["curve"][-1]["seconds"]
+    return bundles, seconds + 60 * bundle_train_min * unrecorded
+
+
 def _recorded_phonetisaurus(directory):
     model = directory / "train" / "model.fst"
     timing = directory / "train_seconds.json"
@@ -177,9 +237,9 @@ def _scores(references, predictions):
     }
 
 
-def _write_preset(task, preset_dir, scores, test_pairs):
-    """preset.json: the test-split quality just measured and the 500-word greedy sample WER
-    that tests/runtime/test_presets.py checks."""
+def _write_preset(task, preset_dir, scores, test_pairs, train_seconds):
+    """preset.json: the test-split quality just measured, the training minutes and the
+    500-word greedy sample WER that tests/runtime/test_presets.py checks."""
     from seqkeras import runtime
     from seqkeras.runtime.presets import predict_in_chunks, write_manifest
     from seqkeras.tasks.g2p import error_rates
@@ -191,6 +251,7 @@ def _write_preset(task, preset_dir, scores, test_pairs):
     greedy = predict_in_chunks(bundle, sample_words, beam_width=1)
     sample_scores = error_rates([refs for _, refs in sample], greedy)
     c = task.config
+    models = 1 + len(bundle.metadata.get("ensemble", []))
     write_manifest(
         preset_dir,
         {
@@ -198,11 +259,15 @@ def _write_preset(task, preset_dir, scores, test_pairs):
             "kind": "g2p",
             "backend": "tflite",
             "description": (
-                "English grapheme-to-phoneme (ARPAbet with stress), CMUdict lookup + a "
-                f"{c['encoder_layers']}-layer bidirectional {c['cell'].upper()} "
-                f"({c['units']} units per direction) attention model, dynamic-int8 LiteRT"
+                "English grapheme-to-phoneme (ARPAbet with stress), CMUdict lookup + "
+                + (f"an ensemble of {models} " if models > 1 else "a ")
+                + f"{c['encoder_layers']}-layer bidirectional {c['cell'].upper()} "
+                f"({c['units']} units per direction) attention model"
+                + ("s decoded jointly" if models > 1 else "")
+                + ", dynamic-int8 LiteRT"
             ),
             "command": "make preset-g2p",
+            "train_minutes": round(train_seconds / 60, 1),
             "quality": {
                 "data": f"the first {len(group_references(test_pairs)):,} words of CMUdict's test "
                 "split (seqkeras.datasets.cmudict, hash order), model alone",
@@ -295,7 +360,14 @@ def report(task, systems, curve, averages, test_words, args, argv):
         f"{task.model.count_params():,} parameters, dropout {c['dropout']}, label smoothing "
         f"{c['label_smoothing']}, batch {c['batch_size']} in source-length buckets, Adam "
         f"{c['learning_rate']} × 0.7 per epoch, early stopping on validation WER (best "
-        f"epoch's weights), beam {c['beam_width']}, α = {c['alpha']}.",
+        f"epoch's weights), beam {c['beam_width']}, α = {c['alpha']}."
+        + (
+            f" The preset decodes this model jointly with {len(args.join)} earlier one(s) "
+            f"({', '.join(args.join)}; `seqkeras.decoding.ensemble`: at every step the mean "
+            "of the models' probabilities); its training time is the sum of theirs."
+            if args.join
+            else ""
+        ),
         "",
         "| system | WER | PER | WER stripped | PER stripped | training | size on disk "
         "| ms/word, batch 1 | ms/word, batched |",
