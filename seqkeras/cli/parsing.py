@@ -25,3 +25,16 @@ class IntermixedParser(ArgumentParser):
             return self.parse_known_intermixed_args(args, namespace)
         finally:
             self._parsing = False
+
+
+def backend_argument(text: str) -> str:
+    """`--backend`: an engine (onnx, tflite), or one per graph (`encoder=onnx,step=tflite`)."""
+    from seqkeras.runtime.engines import ENGINES
+
+    engines = [part.partition("=")[2] if "=" in part else part for part in text.split(",")]
+    if not all(engine in ENGINES for engine in engines):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected {' or '.join(ENGINES)}, or one per graph such as "
+            "encoder=onnx,step=tflite"
+        )
+    return text

@@ -15,7 +15,7 @@ Output: one JSON document `{"outputs": [...]}`; with `--json`, one JSON document
 import argparse
 import json
 
-from seqkeras.cli.parsing import IntermixedParser
+from seqkeras.cli.parsing import IntermixedParser, backend_argument
 from seqkeras.errors import SeqKerasError
 
 
@@ -64,7 +64,11 @@ def add_parser(commands):
         "files (speech), PNG or .npy images (captions), .npy clips (activity), else one .npy "
         "file per model input",
     )
-    parser.add_argument("--backend", choices=("onnx", "tflite"), help="default: one installed")
+    parser.add_argument(
+        "--backend",
+        type=backend_argument,
+        help="onnx or tflite, or per graph (e.g. encoder=onnx,step=tflite); default: one installed",
+    )
     parser.add_argument("--graph", help="run this raw graph of the bundle (.npy inputs)")
     parser.add_argument("--json", action="store_true", help="one JSON document per input")
     parser.add_argument("--scores", action="store_true", help="add each answer's scores")

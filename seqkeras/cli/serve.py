@@ -8,6 +8,7 @@ upper bound such as `beam_width=4`, or `inputs`, `generated`).
 
 import sys
 
+from seqkeras.cli.parsing import backend_argument
 from seqkeras.errors import SeqKerasError
 from seqkeras.serving.batching import DEFAULT_MAX_BATCH
 
@@ -17,7 +18,11 @@ def add_parser(commands):
     parser.add_argument("bundle", help="bundle folder")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="port (0: any free one)")
-    parser.add_argument("--backend", choices=("onnx", "tflite"), help="default: one installed")
+    parser.add_argument(
+        "--backend",
+        type=backend_argument,
+        help="onnx or tflite, or per graph (e.g. encoder=onnx,step=tflite); default: one installed",
+    )
     parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--name", help="model name of the /v2 routes (default: the task)")
     parser.add_argument(

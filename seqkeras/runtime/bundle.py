@@ -65,7 +65,8 @@ class Bundle:
 
     Attributes:
         path: the bundle folder.
-        backend: `"onnx"` or `"tflite"`.
+        backend: `"onnx"` or `"tflite"`, or per graph (`"encoder=onnx,step=tflite"`) when
+            its graphs run in different engines.
         task: the task name recorded at export (or None).
         metadata: the task's settings from the manifest (a dict).
         versions: the library versions that wrote the bundle.

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+from collections.abc import Mapping
 from typing import Any
 
 from seqkeras.errors import BundleError, SeqKerasError
@@ -114,10 +115,10 @@ def choose_backend(manifest: dict[str, Any], path: str | os.PathLike[str]) -> st
 
 def load(
     bundle_dir: str | os.PathLike[str],
-    backend: str | None = None,
+    backend: str | Mapping[str, str] | None = None,
     num_threads: int | None = None,
 ) -> Bundle:
-    """Loads an exported bundle for inference with NumPy and one engine, without TensorFlow.
+    """Loads an exported bundle for inference with NumPy and its engines, without TensorFlow.
 
     Every artifact the chosen backend needs is checked against the manifest before use: the
     file exists, its SHA-256 matches, and its inputs and outputs are those recorded.
@@ -125,7 +126,9 @@ def load(
     Args:
         bundle_dir: the bundle folder (written by `seqkeras.export.bundle`).
         backend: `"onnx"` (ONNX Runtime) or `"tflite"` (LiteRT); None: the first the bundle
-            has and this machine can run (`available_backends`).
+            has and this machine can run (`available_backends`). Per graph:
+            `"encoder=onnx,step=tflite"` or a dict graph name -> backend, each graph in the
+            engine fastest for it (graphs not named get the default).
         num_threads: threads the engine may use (its default if None).
 
     Returns:
@@ -135,27 +138,33 @@ def load(
 
     Raises:
         BundleError: the bundle is missing, incomplete, corrupt or of another format version.
-        SeqKerasError: `backend` is not one of the two.
+        SeqKerasError: `backend` is not one of the two, or names a graph the bundle lacks.
 
     Example:
 
     >>> bundle = seqkeras.runtime.load("dates_bundle", backend="tflite")
     >>> probs = bundle.predict(token_ids)
     """
-    if backend is not None and backend not in ENGINES:
-        raise SeqKerasError(
-            f"runtime.load: `backend` must be one of {sorted(ENGINES)}, got {backend!r}."
-        )
     path = pathlib.Path(bundle_dir)
+    named = _named_backends(backend)
     manifest = read_manifest(path)
-    if backend is None:
-        backend = choose_backend(manifest, path)
+    unknown = [name for name in named if name is not None and name not in manifest["graphs"]]
+    if unknown:
+        raise SeqKerasError(
+            f"runtime.load: {path} has no graph {', '.join(map(repr, unknown))} (its graphs: "
+            f"{', '.join(manifest['graphs'])})."
+        )
+    backends = {
+        name: named.get(name) or named.get(None) or choose_backend(manifest, path)
+        for name in manifest["graphs"]
+    }
     graphs = {}
     for name, graph in manifest["graphs"].items():
-        artifact = graph["artifacts"].get(backend)
+        engine_name = backends[name]
+        artifact = graph["artifacts"].get(engine_name)
         if artifact is None:
             raise BundleError(
-                f"{path}: graph {name!r} has no {backend} artifact "
+                f"{path}: graph {name!r} has no {engine_name} artifact "
                 f"(it has: {', '.join(sorted(graph['artifacts'])) or 'none'})."
             )
         file = path / artifact["file"]
@@ -165,7 +174,7 @@ def load(
             raise BundleError(
                 f"{file}: SHA-256 does not match {MANIFEST}; the file is corrupt or was replaced."
             )
-        engine = ENGINES[backend](file, num_threads)
+        engine = ENGINES[engine_name](file, num_threads)
         _check_signature(file, "input", graph["inputs"], engine.inputs)
         _check_signature(file, "output", graph["outputs"], engine.outputs)
         graphs[name] = Model(
@@ -174,7 +183,31 @@ def load(
             _with_fixed_dimensions(graph["inputs"], engine.inputs),
             _with_fixed_dimensions(graph["outputs"], engine.outputs),
         )
-    return pipeline_class(manifest, path)(path, backend, manifest, graphs)
+    described = next(iter(backends.values()))
+    if len(set(backends.values())) > 1:
+        described = ",".join(f"{name}={backend}" for name, backend in backends.items())
+    return pipeline_class(manifest, path)(path, described, manifest, graphs)
+
+
+def _named_backends(backend: object) -> dict[str | None, str]:
+    """`load`'s `backend` as a dict graph name (None: every other graph) -> backend."""
+    if backend is None:
+        return {}
+    if isinstance(backend, str):
+        backend = (
+            dict(part.partition("=")[::2] for part in backend.split(","))
+            if "=" in backend
+            else {None: backend}
+        )
+    if not isinstance(backend, Mapping):
+        raise SeqKerasError(f"runtime.load: `backend` must be a string, got {backend!r}.")
+    for value in backend.values():
+        if value not in ENGINES:
+            raise SeqKerasError(
+                f"runtime.load: `backend` must be one of {sorted(ENGINES)} (per graph: "
+                f"'encoder=onnx,step=tflite'), got {value!r}."
+            )
+    return dict(backend)
 
 
 def registered_pipelines() -> dict[str, type[Bundle]]:

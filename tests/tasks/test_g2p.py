@@ -60,6 +60,19 @@ def test_runtime_strings_equal_keras(task, words, bundle_path, backend):
         )
 
 
+def test_graphs_in_different_engines_give_the_same_strings(task, words, bundle_path):
+    mixed = runtime.load(bundle_path, backend="encoder=onnx,step=tflite")
+    assert mixed.backend == "encoder=onnx,step=tflite"
+    assert (mixed["encoder"].backend, mixed["step"].backend) == ("onnx", "tflite")
+    assert runtime.load(bundle_path, backend={"step": "tflite"}).backend == mixed.backend
+    assert runtime.load(mixed.path, backend=mixed.backend).backend == mixed.backend
+    assert mixed.predict(words, beam_width=3) == task.predict(words, beam_width=3)
+    with pytest.raises(SeqKerasError, match="has no graph 'decoder'"):
+        runtime.load(bundle_path, backend="decoder=onnx")
+    with pytest.raises(SeqKerasError, match="must be one of"):
+        runtime.load(bundle_path, backend="encoder=coreml")
+
+
 def test_evaluate_translates_each_word_once(task):
     result = task.evaluate(beam_width=1)
     assert set(result) == {"wer", "per", "loss"}
