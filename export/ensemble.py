@@ -18,8 +18,7 @@ from typing import Any
 
 from seqkeras.errors import BundleError, ExportError
 from seqkeras.files import atomic_write_bytes, sha256, staged_directory
-from seqkeras.runtime.bundle import PIPELINES
-from seqkeras.runtime.loading import MANIFEST, read_manifest
+from seqkeras.runtime.loading import MANIFEST, read_manifest, registered_pipelines
 
 from ._types import PathLike
 
@@ -48,7 +47,7 @@ def join_bundles(
         raise ExportError("join_bundles: expected a list of two or more bundle folders.")
     manifests = [_raw_manifest(folder) for folder in paths]
     first = manifests[0]
-    pipeline = PIPELINES.get(first["metadata"].get("pipeline"))
+    pipeline = registered_pipelines().get(first["metadata"].get("pipeline"))
     if pipeline is None or not pipeline.model_graphs:
         raise ExportError(
             f"join_bundles: {paths[0]}: the {first['metadata'].get('pipeline')!r} pipeline "
