@@ -46,19 +46,16 @@ constraints: | $(BIN)/python
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/rnn_speed.py --write benchmarks/RESULTS.md
 
-# Retrains the g2p preset's two models (about four hours on 2 cores; run again to continue a
-# stopped run), averages the first one's last checkpoints, measures the pair decoded jointly
-# (and each alone) against Phonetisaurus and rewrites the shipped preset
-# seqkeras/presets/g2p-cmudict (bundle + preset.json with hashes).
+# Retrains the g2p model (about two hours on 2 cores; run again to continue a stopped run),
+# averages its last checkpoints, measures it against Phonetisaurus and rewrites the shipped
+# preset seqkeras/presets/g2p-cmudict (bundle + preset.json with hashes). A second model
+# (`g2p_training.py --set seed=1`) can be decoded jointly with it: `benchmarks/g2p.py --join`.
 preset-g2p: $(VENV)/.installed
 	$(PIP) -e ".[bench]"
 	$(BIN)/python benchmarks/g2p_training.py --out runs/g2p/preset/task --budget-min 140 \
 		--epochs 16 --decay 0.7
 	$(BIN)/python benchmarks/g2p_average.py --out runs/g2p/preset/task --last 3
-	$(BIN)/python benchmarks/g2p_training.py --out runs/g2p/preset/task_seed1 --budget-min 95 \
-		--epochs 14 --decay 0.7 --set seed=1
-	$(BIN)/python benchmarks/g2p.py --task-dir runs/g2p/preset/task_seed1 \
-		--join runs/g2p/preset/task --out runs/g2p/preset \
+	$(BIN)/python benchmarks/g2p.py --task-dir runs/g2p/preset/task --out runs/g2p/preset \
 		--preset-out seqkeras/presets/g2p-cmudict --attempt "make preset-g2p" \
 		--write benchmarks/RESULTS.md
 
