@@ -3,7 +3,8 @@
 Routes (measured in benchmarks/RESULTS.md, "Export latency"):
 
 - `"while"`: a WHILE loop over the steps. Needs a fixed batch size (with a free one, keras's
-  TensorList ops become Flex ops); any sequence length. XNNPACK runs the loop body.
+  TensorList ops become Flex ops); any sequence length. XNNPACK runs the loop body. A masked
+  loop stops after the last step some row keeps (padding costs no steps).
 - `"unroll"`: straight-line ops, one copy of the step per time step. Needs a fixed sequence
   length; the file grows with it. Fastest for 1-2 steps (a decoder step), slower than WHILE
   from 4 steps on. The only route the int8 quantizer handles (it crashes on WHILE loops).
@@ -259,7 +260,9 @@ def _trace(model, batch_size, sequence_length, route, quantize):
                 traced.fused.append((layer.name, recurrence))
                 return _fused_call(recurrence, sequences, initial_state)
             traced.layer_routes[layer.name] = "while"
-            return original(sequences, initial_state, mask, training=training)
+            return _while_to_last_kept_step(
+                layer, original, sequences, initial_state, mask, training
+            )
 
         return inner_loop
 
@@ -328,6 +331,35 @@ def _unrolled(layer, original, sequences, initial_state, mask, training):
         return original(sequences, initial_state, mask, training=training)
     finally:
         layer.__dict__.update(unroll=False, go_backwards=backwards)
+
+
+def _while_to_last_kept_step(layer, original, sequences, initial_state, mask, training):
+    """The layer's WHILE loop, run only up to the last step that some row keeps.
+
+    The steps after it are masked in every row: they leave the states as they are and their
+    outputs follow from the loop's other outputs (zeros, or each row's last output repeated),
+    so they are added afterwards instead of computed. Padded input costs nothing then: the
+    LiteRT loop over a right-padded date runs as many steps as the date has characters.
+    """
+    if mask is None:
+        return original(sequences, initial_state, mask, training=training)
+    steps = tf.shape(mask)[1]
+    kept = tf.reduce_any(tf.cast(mask, tf.bool), axis=0)
+    length = tf.reduce_max(tf.where(kept, tf.range(1, steps + 1), 1))
+    last_output, outputs, states = original(
+        sequences[:, :length], initial_state, mask[:, :length], training=training
+    )
+    if not layer.return_sequences:
+        return last_output, outputs, states
+    skipped = steps - length
+    if layer.go_backwards:  # outputs in reading order: the skipped steps were read first
+        outputs = tf.pad(outputs, [[0, 0], [skipped, 0], [0, 0]])
+    elif layer.zero_output_for_mask:
+        outputs = tf.pad(outputs, [[0, 0], [0, skipped], [0, 0]])
+    else:
+        outputs = tf.concat([outputs, tf.repeat(outputs[:, -1:], skipped, axis=1)], 1)
+    outputs.set_shape([*sequences.shape[:2], *outputs.shape[2:]])
+    return last_output, outputs, states
 
 
 def _fusable(layer, recurrence, quantize, initial_state, mask):

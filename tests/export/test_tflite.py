@@ -88,6 +88,38 @@ def test_unrolled_route_has_no_loop_and_matches_keras(models, tmp_path):
     assert parity(model, path, sample_inputs(model, batch=3)) <= TOLERANCE
 
 
+TRIMMED_LAYERS = {
+    "lstm_sequences": lambda: layers.LSTM(UNITS, return_sequences=True),
+    "lstm_zero_outputs": lambda: layers.LSTM(
+        UNITS, return_sequences=True, zero_output_for_mask=True, return_state=True
+    ),
+    "gru_backwards": lambda: layers.GRU(UNITS, return_sequences=True, go_backwards=True),
+    "bidirectional": lambda: keras.layers.Bidirectional(
+        layers.LSTM(UNITS, peephole=True, return_sequences=True)
+    ),
+    "simple_rnn_last": lambda: layers.SimpleRNN(UNITS),
+}
+
+
+@pytest.mark.parametrize("layer", TRIMMED_LAYERS)
+@pytest.mark.parametrize("batch_size", [1, 4])
+def test_while_route_skips_the_steps_masked_in_every_row_with_keras_results(
+    layer, batch_size, tmp_path
+):
+    inputs = keras.Input((7, FEATURES), name="x")
+    outputs = TRIMMED_LAYERS[layer]()(keras.layers.Masking(0.0)(inputs))
+    model = randomize(keras.Model(inputs, outputs))
+    path = export.to_tflite(model, tmp_path / "masked.tflite", batch_size=batch_size)
+    assert export.tflite_operators(path)["WHILE"] >= 1
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 7, FEATURES)).astype("float32")
+    steps = np.arange(7)
+    right_padded = steps[None, :] < np.array([7, 3, 1, 0])[:, None]
+    middle = (steps == 3)[None, :] & (np.arange(4) == 2)[:, None]
+    for kept in (right_padded, right_padded[:, ::-1], middle, np.zeros_like(middle)):
+        assert parity(model, path, np.where(kept[..., None], x, 0.0)) <= TOLERANCE
+
+
 def free_length_model():
     inputs = keras.Input((None, FEATURES), name="x")
     return randomize(keras.Model(inputs, layers.LSTM(UNITS, peephole=True)(inputs)))
