@@ -189,8 +189,8 @@ def report(task, timing, monitor, lm, rows, parity, args, argv):
         f"{task.model.count_params():,} parameters; {epochs} epochs{stopped}, batch "
         f"{c['batch_size']}: **{train_seconds / 60:.1f} min of training wall time, "
         f"{train_cpu_seconds / 60:.1f} min of process CPU time** (including "
-        f"{monitor.decode_seconds:.0f} s of validation decoding; 2 cores shared with other "
-        "jobs).",
+        f"{monitor.decode_seconds:.0f} s of validation decoding; 1-minute load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end).",
         "",
         "| decoding | CER | WER | decode time |",
         "|---|---:|---:|---:|",

@@ -124,9 +124,8 @@ def report(task, history, timing, results, plot, argv):
         "## Image captioning with attention (issue 7)",
         "",
         f"Command: `python benchmarks/captioning.py {arguments}`  ",
-        f"Machine: {os.cpu_count()} CPU cores, {platform.machine()}, {versions}. The 2 cores "
-        "are shared with other jobs (1-minute load average "
-        f"{before:.2f} before, {after:.2f} after): times are upper bounds.  ",
+        f"Machine: {os.cpu_count()} CPU cores, {platform.machine()}, {versions}; 1-minute load "
+        f"average {before:.2f} before, {after:.2f} after.  ",
         f"Data: {images['train']:,} training, {images['validation']:,} validation and "
         f"{images['test']:,} held-out images (32 x 32 scenes of `seqkeras.datasets.shapes`, "
         f"seed {c['seed']}, two correct captions each), generated in {timing['data']:.1f} s. "

@@ -233,9 +233,8 @@ def report(results, peak, threads, rounds, calls, command):
         f"({calls} calls per round per export, {KERAS_CALLS_PER_ROUND} for Keras). Max abs "
         "diff: against Keras on one random input (int8 rows are quantized, not exact). "
         f"Lower bound: matmul FLOPs / {peak:.0f} GFLOP/s, ONNX Runtime's float32 MatMul "
-        f"(1024²) measured with {threads} thread(s). The machine was shared with other "
-        f"agents' jobs (1-minute load average {os.getloadavg()[0]:.0f} on {os.cpu_count()} "
-        "cores at the end): compare within a table.",
+        f"(1024²) measured with {threads} thread(s). 1-minute load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end: compare within a table.",
         "",
     ]
     for name, result in results.items():

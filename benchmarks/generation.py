@@ -99,7 +99,8 @@ def report(results, args, command):
         "## Generation: Keras vs ONNX Runtime vs LiteRT, and word-LM perplexity (issue 4)",
         "",
         f"Command: `{command}`  ",
-        f"Machine: {os.cpu_count()} CPU cores (shared with other jobs), "
+        f"Machine: {os.cpu_count()} CPU cores (1-minute load average "
+        f"{os.getloadavg()[0]:.1f} at the end), "
         f"{platform.processor() or platform.machine()}, TensorFlow {tf.__version__}, Keras "
         f"{keras.__version__}, ONNX Runtime {onnxruntime.__version__}, ai-edge-litert "
         f"{litert}.  ",

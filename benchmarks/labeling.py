@@ -100,7 +100,8 @@ def report(rows, parity_rows, smoke, argv):
         "## Tagging and classification: NER, sentiment, DNA, activity (issue 6)",
         "",
         f"Command: `python benchmarks/labeling.py {arguments}`  ",
-        f"Machine: {os.cpu_count()} CPU cores (shared with other jobs), {platform.machine()}, "
+        f"Machine: {os.cpu_count()} CPU cores (1-minute load average "
+        f"{os.getloadavg()[0]:.1f} at the end), {platform.machine()}, "
         f"{versions}. Each task at its "
         f"{'SMOKE-size config (a sanity run)' if smoke else 'full-size default config'}; "
         "metrics on its test split "
