@@ -118,7 +118,7 @@ def _check_joinable(folder, manifest, first, model_graphs):
                 problems.append(f"graph {name!r} has formats {sorted(graph['artifacts'])}")
     if problems:
         raise ExportError(
-            f"join_bundles: {folder} cannot join {first.get('task')!r} bundle ensemble: "
+            f"join_bundles: {folder} cannot be joined with the first bundle: "
             + "; ".join(problems)
             + "."
         )

@@ -3,8 +3,9 @@
 Routes (measured in benchmarks/RESULTS.md, "Export latency"):
 
 - `"while"`: a WHILE loop over the steps. Needs a fixed batch size (with a free one, keras's
-  TensorList ops become Flex ops); any sequence length. XNNPACK runs the loop body. A masked
-  loop stops after the last step some row keeps (padding costs no steps).
+  TensorList ops become Flex ops); any sequence length. XNNPACK runs the loop body. A seqkeras
+  layer's x<t>·W + b is computed for all steps before the loop (one matmul); a masked loop
+  stops after the last step some row keeps (padding costs no steps).
 - `"unroll"`: straight-line ops, one copy of the step per time step. Needs a fixed sequence
   length; the file grows with it. Fastest for 1-2 steps (a decoder step), slower than WHILE
   from 4 steps on. The only route the int8 quantizer handles (it crashes on WHILE loops).
@@ -342,12 +343,12 @@ def _while_to_last_kept_step(layer, original, sequences, initial_state, mask, tr
     LiteRT loop over a right-padded date runs as many steps as the date has characters.
     """
     if mask is None:
-        return original(sequences, initial_state, mask, training=training)
+        return _projected_first(layer, original, sequences, initial_state, mask, training)
     steps = tf.shape(mask)[1]
     kept = tf.reduce_any(tf.cast(mask, tf.bool), axis=0)
     length = tf.reduce_max(tf.where(kept, tf.range(1, steps + 1), 1))
-    last_output, outputs, states = original(
-        sequences[:, :length], initial_state, mask[:, :length], training=training
+    last_output, outputs, states = _projected_first(
+        layer, original, sequences[:, :length], initial_state, mask[:, :length], training
     )
     if not layer.return_sequences:
         return last_output, outputs, states
@@ -360,6 +361,15 @@ def _while_to_last_kept_step(layer, original, sequences, initial_state, mask, tr
         outputs = tf.concat([outputs, tf.repeat(outputs[:, -1:], skipped, axis=1)], 1)
     outputs.set_shape([*sequences.shape[:2], *outputs.shape[2:]])
     return last_output, outputs, states
+
+
+def _projected_first(layer, original, sequences, initial_state, mask, training):
+    """The loop over x<t>·W + b computed for all steps in one matmul before it, for the layers
+    that accept it: the loop body keeps one matmul per step (a<t-1>·U)."""
+    if training or not getattr(layer, "accepts_projected_inputs", False):
+        return original(sequences, initial_state, mask, training=training)
+    projected = layer.cell.project_inputs(sequences)
+    return original(projected, initial_state, mask, training=training, inputs_projected=True)
 
 
 def _fusable(layer, recurrence, quantize, initial_state, mask):

@@ -169,16 +169,19 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
         blocks. Read once per sequence, outside the loop."""
         return [self.recurrent_kernel]
 
-    def make_step(self, first_state: Tensor, training: bool = False) -> StepFn:
+    def make_step(
+        self, first_state: Tensor, training: bool = False, inputs_projected: bool = False
+    ) -> StepFn:
         """`step(x_t, states) -> (output, new_states)`, with the recurrent weights read, and the
-        recurrent dropout mask drawn (shaped like `first_state`), once for the whole sequence."""
+        recurrent dropout mask drawn (shaped like `first_state`), once for the whole sequence.
+        With `inputs_projected`, the step takes x<t>·W + b (`project_inputs`) instead of x<t>."""
         weights = self.recurrent_weights()
         recurrent_mask = None
         if training and self.recurrent_dropout > 0:
             recurrent_mask = self.get_recurrent_dropout_mask(first_state)
 
         def step(inputs: Tensor, states: Sequence[Tensor]) -> tuple[Tensor, list[Tensor]]:
-            projected = self.project_inputs(inputs, training)
+            projected = inputs if inputs_projected else self.project_inputs(inputs, training)
             new_states = self.forward_step(projected, list(states), weights, recurrent_mask)
             return new_states[0], new_states
 
@@ -224,7 +227,12 @@ class RecurrentLayer(keras.layers.RNN):
     Subclasses build their cell from their own arguments and pass it here; everything
     `keras.layers.RNN` offers (return_sequences, return_state, go_backwards, stateful, unroll,
     masking, initial_state, Bidirectional, dropout) works unchanged.
+
+    `accepts_projected_inputs` declares that `inner_loop` can run over x<t>·W + b computed for
+    the whole sequence beforehand (`inputs_projected=True`), as the TFLite export does.
     """
+
+    accepts_projected_inputs = True
 
     def __init__(
         self,
@@ -271,7 +279,10 @@ class RecurrentLayer(keras.layers.RNN):
         initial_state: Sequence[Tensor],
         mask: Tensor | Sequence[Tensor] | None,
         training: bool = False,
+        inputs_projected: bool = False,
     ) -> tuple[Tensor, Tensor, list[Tensor]]:
+        """`keras.layers.RNN.inner_loop`; with `inputs_projected`, `sequences` holds
+        x<t>·W + b for every step (`cell.project_inputs` of the whole sequence, one matmul)."""
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         go_backwards = self.go_backwards
@@ -284,7 +295,7 @@ class RecurrentLayer(keras.layers.RNN):
             mask = None if mask is None else ops.flip(mask, axis=1)
             go_backwards = False
         return keras_backend.rnn(
-            self.cell.make_step(initial_state[0], training),
+            self.cell.make_step(initial_state[0], training, inputs_projected),
             sequences,
             list(initial_state),
             go_backwards=go_backwards,

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from ai_edge_litert import schema_py_generated as schema
 from seqkeras.export.tflite_export import convert_tflite
 
 from seqkeras import ExportError, export, layers, runtime
@@ -118,6 +119,37 @@ def test_while_route_skips_the_steps_masked_in_every_row_with_keras_results(
     middle = (steps == 3)[None, :] & (np.arange(4) == 2)[:, None]
     for kept in (right_padded, right_padded[:, ::-1], middle, np.zeros_like(middle)):
         assert parity(model, path, np.where(kept[..., None], x, 0.0)) <= TOLERANCE
+
+
+def fully_connected_per_subgraph(path):
+    model = schema.Model.GetRootAs(path.read_bytes(), 0)
+    codes = [model.OperatorCodes(i) for i in range(model.OperatorCodesLength())]
+    fully_connected = {
+        i
+        for i, code in enumerate(codes)
+        if max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        == schema.BuiltinOperator.FULLY_CONNECTED
+    }
+    counts = []
+    for s in range(model.SubgraphsLength()):
+        subgraph = model.Subgraphs(s)
+        operators = (subgraph.Operators(o) for o in range(subgraph.OperatorsLength()))
+        counts.append(sum(op.OpcodeIndex() in fully_connected for op in operators))
+    return counts
+
+
+def test_while_route_projects_the_inputs_of_all_steps_before_the_loop(tmp_path):
+    inputs = keras.Input((6, FEATURES), name="x")
+    hidden = layers.LSTM(UNITS, return_sequences=True, peephole=True)(inputs)
+    model = randomize(keras.Model(inputs, layers.GRU(UNITS, go_backwards=True)(hidden)))
+    path = export.to_tflite(model, tmp_path / "projected.tflite", route="while")
+    main, *loops = fully_connected_per_subgraph(path)
+    assert main == 2  # x<t>·W + b of every step, one per layer
+    # The loop bodies keep the recurrent matmuls only: the LSTM's a<t-1>·U, the GRU's
+    # c<t-1>·[Uu Ur] and (Γr * c<t-1>)·Uc.
+    assert sorted(count for count in loops if count) == [1, 2]
+    x = np.random.default_rng(0).normal(size=(3, 6, FEATURES)).astype("float32")
+    assert parity(model, path, x) <= TOLERANCE
 
 
 def free_length_model():
