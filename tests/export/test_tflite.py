@@ -99,6 +99,7 @@ TRIMMED_LAYERS = {
         layers.LSTM(UNITS, peephole=True, return_sequences=True)
     ),
     "simple_rnn_last": lambda: layers.SimpleRNN(UNITS),
+    "keras_lstm": lambda: keras.layers.LSTM(UNITS, return_sequences=True, go_backwards=True),
 }
 
 
