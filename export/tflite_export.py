@@ -261,9 +261,7 @@ def _trace(model, batch_size, sequence_length, route, quantize):
                 traced.fused.append((layer.name, recurrence))
                 return _fused_call(recurrence, sequences, initial_state)
             traced.layer_routes[layer.name] = "while"
-            return _while_to_last_kept_step(
-                layer, original, sequences, initial_state, mask, training
-            )
+            return _while_loop(layer, original, sequences, initial_state, mask, training)
 
         return inner_loop
 
@@ -334,8 +332,9 @@ def _unrolled(layer, original, sequences, initial_state, mask, training):
         layer.__dict__.update(unroll=False, go_backwards=backwards)
 
 
-def _while_to_last_kept_step(layer, original, sequences, initial_state, mask, training):
-    """The layer's WHILE loop, run only up to the last step that some row keeps.
+def _while_loop(layer, original, sequences, initial_state, mask, training):
+    """The layer's WHILE loop (over its projected inputs, `_projected_first`), run only up to
+    the last step that some row keeps.
 
     The steps after it are masked in every row: they leave the states as they are and their
     outputs follow from the loop's other outputs (zeros, or each row's last output repeated),
@@ -365,7 +364,7 @@ def _while_to_last_kept_step(layer, original, sequences, initial_state, mask, tr
 
 def _projected_first(layer, original, sequences, initial_state, mask, training):
     """The loop over x<t>·W + b computed for all steps in one matmul before it, for the layers
-    that accept it: the loop body keeps one matmul per step (a<t-1>·U)."""
+    that accept it: the loop body keeps the recurrent matmuls only."""
     if training or not getattr(layer, "accepts_projected_inputs", False):
         return original(sequences, initial_state, mask, training=training)
     projected = layer.cell.project_inputs(sequences)
