@@ -12,7 +12,8 @@ Installed as `seqkeras.export`; this package is where seqkeras uses TensorFlow d
 from .bundle import bundle
 from .ensemble import join_bundles
 from .onnx_export import onnx_operators, to_onnx
-from .tflite_export import ROUTES, tflite_operators, to_tflite
+from .tflite_export import ROUTES, to_tflite
+from .tflite_operators import tflite_operators
 from .verify import VerifyReport, verify
 
 __all__ = [

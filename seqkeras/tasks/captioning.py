@@ -9,7 +9,7 @@
 
 The images come from `seqkeras.datasets.shapes`. A small CNN turns an image into a grid of
 feature vectors a<t'> (8 x 8 = 64 places); the LSTM decoder with attention of
-`seqkeras.tasks.seq2seq.attention_decoder` writes the caption word by word, attending over the
+`seqkeras.tasks.seq2seq_model.attention_decoder` writes the caption word by word, attending over the
 grid: one-to-many generation conditioned on the image.
 """
 
@@ -25,9 +25,9 @@ from seqkeras.datasets.shapes import shape_scenes
 from seqkeras.plotting import save_figure
 from seqkeras.runtime.pipelines.seq2seq import CaptionPreprocessor
 from seqkeras.tasks import register
-from seqkeras.tasks.seq2seq import (
+from seqkeras.tasks.seq2seq import Seq2SeqTask
+from seqkeras.tasks.seq2seq_model import (
     STATE_NAMES,
-    Seq2SeqTask,
     attention_decoder,
     attention_memory,
     cell_kind,
@@ -101,7 +101,8 @@ def captioner_inference_models(model):
     """The encoder and decoder-step graphs of a `build_captioner` model, sharing its weights.
 
     encoder: {"source": images} -> {"values": (batch, places, units), ["keys",] "source_mask":
-    ones (batch, places), "state_h" [, "state_c"]}; step: as `seqkeras.tasks.seq2seq.step_model`.
+    ones (batch, places), "state_h" [, "state_c"]}; step: as
+    `seqkeras.tasks.seq2seq_model.step_model`.
     """
     values = model.get_layer("features").output
     outputs = {**attention_memory(model, values), "source_mask": ops.ones_like(values[..., 0])}

@@ -32,7 +32,7 @@ class DatesTask(Seq2SeqTask):
         train_size, validation_size, test_size: the disjoint splits of `date_pairs`.
         seed: data and weight initialization seed.
         cell, peephole, units, embedding_dim, attention, attention_units: the model
-            (see `seqkeras.tasks.seq2seq.build_seq2seq`).
+            (see `seqkeras.tasks.seq2seq_model.build_seq2seq`).
         epochs, batch_size, learning_rate: training.
         beam_width, alpha: the default decoding (beam width 1 is greedy) and its length
             normalization exponent.

@@ -68,7 +68,7 @@ class G2PTask(Seq2SeqTask):
             `seqkeras.datasets.cmudict.g2p_splits` (None: the whole split).
         seed: weight initialization and shuffling seed (the split itself is fixed).
         cell, peephole, units, embedding_dim, attention, attention_units: the model
-            (see `seqkeras.tasks.seq2seq.build_seq2seq`).
+            (see `seqkeras.tasks.seq2seq_model.build_seq2seq`).
         epochs, batch_size, learning_rate: training.
         beam_width, alpha: the default decoding (beam width 1 is greedy) and its length
             normalization exponent.

@@ -8,7 +8,7 @@ from seqkeras import SeqKerasError, cli, decoding, runtime
 from seqkeras.runtime.pipelines.seq2seq import Seq2SeqBundle
 from seqkeras.tasks import seq2seq
 from seqkeras.tasks.dates import DatesTask
-from seqkeras.tasks.seq2seq import build_seq2seq, inference_models, sequence_log_probs
+from seqkeras.tasks.seq2seq_model import build_seq2seq, inference_models, sequence_log_probs
 from tests.figure_helpers import capture_figures, colorbar_labels
 
 

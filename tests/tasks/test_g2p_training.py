@@ -7,7 +7,7 @@ import pytest
 
 from seqkeras import SeqKerasError
 from seqkeras.tasks.g2p import G2PTask, error_rates, strip_stress
-from seqkeras.tasks.seq2seq import SmoothedSequenceLoss, build_seq2seq, inference_models
+from seqkeras.tasks.seq2seq_model import SmoothedSequenceLoss, build_seq2seq, inference_models
 
 
 def test_strip_stress_removes_only_vowel_stress_digits():
