@@ -18,13 +18,12 @@ import argparse
 import importlib.metadata
 import json
 import os
-import platform
 import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from results_file import write_section
+from results_file import cpu_cores, write_section
 
 
 def main(argv=None):
@@ -179,7 +178,7 @@ def report(task, timing, monitor, lm, rows, parity, args, argv):
         "## Speech recognition with CTC (issue 8)",
         "",
         f"Command: `python benchmarks/asr.py {arguments}`  ",
-        f"Machine: {os.cpu_count()} CPU cores, {platform.machine()}, {versions}.  ",
+        f"Machine: {cpu_cores()}, {versions}.  ",
         f"Data: {c['train_size']:,} training utterances ({len(TRAIN_VOICES)} voices) and "
         f"{c['validation_size']:,} held-out utterances ({len(HELD_OUT_VOICES)} other voices) "
         f"of 1-{c['max_words']} words from "

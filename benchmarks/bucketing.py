@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
 import tensorflow as tf
-from results_file import write_section
+from results_file import cpu_cores, write_section
 
 from seqkeras.tasks.ner import NerTask, build_model
 
@@ -114,7 +114,7 @@ def main():
                 for name, wall, cpu, ratio in rows
             ),
             "",
-            f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
+            f"{cpu_cores()}, Python "
             f"{platform.python_version()}, TensorFlow {tf.__version__}, Keras "
             f"{importlib.metadata.version('keras')}. Command: `python {' '.join(sys.argv)}`.",
         ]

@@ -15,13 +15,12 @@ both runtimes, and saves an attention plot. The data is synthetic: there is no p
 import argparse
 import importlib.metadata
 import os
-import platform
 import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from results_file import write_section
+from results_file import cpu_cores, write_section
 
 BEAM_WIDTHS = (1, 3, 5)
 PARITY_IMAGES = 200
@@ -124,7 +123,7 @@ def report(task, history, timing, results, plot, argv):
         "## Image captioning with attention (issue 7)",
         "",
         f"Command: `python benchmarks/captioning.py {arguments}`  ",
-        f"Machine: {os.cpu_count()} CPU cores, {platform.machine()}, {versions}; 1-minute load "
+        f"Machine: {cpu_cores()}, {versions}; 1-minute load "
         f"average {before:.2f} before, {after:.2f} after.  ",
         f"Data: {images['train']:,} training, {images['validation']:,} validation and "
         f"{images['test']:,} held-out images (32 x 32 scenes of `seqkeras.datasets.shapes`, "

@@ -11,13 +11,12 @@ bundle gives the Keras strings on both runtimes.
 import argparse
 import importlib.metadata
 import os
-import platform
 import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from results_file import write_section
+from results_file import cpu_cores, write_section
 
 
 def main(argv=None):
@@ -81,7 +80,7 @@ def report(task, data, data_seconds, train_seconds, rows, analysis, parity, args
         "## Date translation with attention (issue 7)",
         "",
         f"Command: `{command} --write benchmarks/RESULTS.md`  ",
-        f"Machine: {os.cpu_count()} CPU cores, {platform.machine()}, {versions}.  ",
+        f"Machine: {cpu_cores()}, {versions}.  ",
         f"Data: {len(data['train'])} training / {len(data['test'])} held-out pairs (disjoint "
         f"strings) from `seqkeras.datasets.dates` (8 locales, seed {c['seed']}), generated in "
         f"{data_seconds:.1f} s. Model: bidirectional {c['cell'].upper()} encoder "

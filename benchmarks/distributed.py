@@ -22,6 +22,8 @@ import sys
 import tempfile
 import time
 
+from results_file import cpu_cores, write_section
+
 from seqkeras.training.strategies import localhost_tf_configs
 
 STARTED = time.time()
@@ -113,7 +115,7 @@ def markdown(args, results, command):
         f"Command: `{command}`. Sentiment, smoke size (global batch 32), {args.epochs} epochs "
         f"x 25 batches, a backup every {args.backup_every} batches and at each epoch's end; "
         f"medians of {args.repeats} runs per configuration, each in fresh processes, on "
-        f"{os.cpu_count()} CPU cores (1-minute load average {os.getloadavg()[0]:.1f} at the "
+        f"{cpu_cores()} (1-minute load average {os.getloadavg()[0]:.1f} at the "
         "end): the figures are about overhead, not speed-up, and move by tens of percent "
         "between runs.",
         "",
@@ -172,8 +174,6 @@ def main(argv=None):
     section = markdown(args, results, shlex.join(["python", "benchmarks/distributed.py", *argv]))
     print(section)
     if args.results:
-        from results_file import write_section
-
         write_section(args.results, "distributed-benchmark", section)
 
 

@@ -27,7 +27,7 @@ import keras
 import tensorflow as tf
 from gensim.models import Word2Vec
 from gensim.models.callbacks import CallbackAny2Vec
-from results_file import write_section
+from results_file import cpu_cores, write_section
 from tqdm import tqdm
 
 from seqkeras.datasets import analogy_questions, lee_corpus, word_pairs
@@ -191,7 +191,7 @@ def markdown(args, results, command):
         "## Word embeddings (issue 5): seqkeras vs gensim on the Lee corpus",
         "",
         f"Command: `{command}`  ",
-        f"Measured {datetime.date.today()} on {os.cpu_count()} cores ({cpu}), "
+        f"Measured {datetime.date.today()} on {cpu_cores()}, "
         f"load average {load:.2f} at the start; Python {platform.python_version()}, "
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}, gensim {gensim.__version__}.",
         "",

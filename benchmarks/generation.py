@@ -15,7 +15,6 @@ each figure is the median over rounds. The three paths must draw the same 200 to
 import argparse
 import importlib.metadata
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -27,7 +26,7 @@ import keras
 import numpy as np
 import onnxruntime
 import tensorflow as tf
-from results_file import write_section
+from results_file import cpu_cores, write_section
 from tqdm import tqdm
 
 from seqkeras import decoding, runtime, tasks
@@ -99,9 +98,8 @@ def report(results, args, command):
         "## Generation: Keras vs ONNX Runtime vs LiteRT, and word-LM perplexity (issue 4)",
         "",
         f"Command: `{command}`  ",
-        f"Machine: {os.cpu_count()} CPU cores (1-minute load average "
-        f"{os.getloadavg()[0]:.1f} at the end), "
-        f"{platform.processor() or platform.machine()}, TensorFlow {tf.__version__}, Keras "
+        f"Machine: {cpu_cores()}, 1-minute load average "
+        f"{os.getloadavg()[0]:.1f} at the end, TensorFlow {tf.__version__}, Keras "
         f"{keras.__version__}, ONNX Runtime {onnxruntime.__version__}, ai-edge-litert "
         f"{litert}.  ",
         f"{TOKENS}-token generation at batch 1 from `<sos>`, temperature 1, not stopping at "

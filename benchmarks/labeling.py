@@ -15,13 +15,12 @@ LiteRT.
 import argparse
 import importlib.metadata
 import os
-import platform
 import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from results_file import write_section
+from results_file import cpu_cores, write_section
 
 # task -> (the contender's label and its config change from the defaults), default first.
 CONTENDERS = {
@@ -100,8 +99,8 @@ def report(rows, parity_rows, smoke, argv):
         "## Tagging and classification: NER, sentiment, DNA, activity (issue 6)",
         "",
         f"Command: `python benchmarks/labeling.py {arguments}`  ",
-        f"Machine: {os.cpu_count()} CPU cores (1-minute load average "
-        f"{os.getloadavg()[0]:.1f} at the end), {platform.machine()}, "
+        f"Machine: {cpu_cores()}, 1-minute load average "
+        f"{os.getloadavg()[0]:.1f} at the end, "
         f"{versions}. Each task at its "
         f"{'SMOKE-size config (a sanity run)' if smoke else 'full-size default config'}; "
         "metrics on its test split "

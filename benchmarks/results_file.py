@@ -1,6 +1,8 @@
 """Writing one benchmark's section of benchmarks/RESULTS.md, leaving the others as they are."""
 
 import os
+import platform
+import re
 
 
 def write_section(path, name, body):
@@ -18,3 +20,15 @@ def write_section(path, name, body):
     with open(temporary, "w") as f:
         f.write(text)
     os.replace(temporary, path)
+
+
+def cpu_cores():
+    """`"2 CPU cores (AMD EPYC, x86_64)"`: the core count, the CPU's model name and the
+    architecture, for a section's machine line (absolute figures change with the CPU)."""
+    model = None
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as cpuinfo:
+            names = re.findall(r"model name\s*:\s*(.*)", cpuinfo.read())
+        model = names[0].strip() if names else None
+    described = ", ".join(filter(None, (model, platform.machine())))
+    return f"{os.cpu_count()} CPU cores ({described})"

@@ -8,15 +8,16 @@ during the run slows all of them alike.
 
 Levers tried on the seqkeras LSTM (rows "lever: ..."), kept in the table whether they win or
 lose: the whole train step under XLA (`jit_compile=True`), one matmul per step on [x<t>, a<t-1>]
-against the stacked [W; U], and bfloat16 matmuls (`dtype="mixed_bfloat16"`, with the forward
-output's max abs difference from float32 as its accuracy cost).
+against the stacked [W; U], TensorFlow's fused LSTM kernel (`BlockLSTMV2`, one op for the whole
+sequence and one for its gradient), the loop unrolled (`unroll=True`), and bfloat16 matmuls
+(`dtype="mixed_bfloat16"`, with the forward output's max abs difference from float32 as its
+accuracy cost).
 
     python benchmarks/rnn_speed.py [--rounds 5] [--steps 20] [--write benchmarks/RESULTS.md]
 """
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -27,7 +28,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
-from results_file import write_section
+from results_file import cpu_cores, write_section
 from tqdm import tqdm
 
 from seqkeras import layers
@@ -39,7 +40,9 @@ BATCH, TIME, FEATURES, UNITS = 64, 50, 64, 256
 class StackedMatmulLSTMCell(layers.LSTMCell):
     """Lever: one matmul per step, [x<t>, a<t-1>] · [W; U], instead of x<t>·W + a<t-1>·U."""
 
-    def make_step(self, first_state, training=False):
+    def make_step(self, first_state, training=False, inputs_projected=False):
+        if inputs_projected:
+            raise NotImplementedError("this lever multiplies x<t> inside the step")
         stacked = ops.concatenate([self.kernel, self.recurrent_kernel], axis=0)
 
         def step(inputs, states):
@@ -50,6 +53,33 @@ class StackedMatmulLSTMCell(layers.LSTMCell):
             return a, [a, c]
 
         return step
+
+
+class FusedKernelLSTM(RecurrentLayer):
+    """Lever: the whole sequence in TensorFlow's fused `BlockLSTMV2` op (Keras's gate layout
+    i, f, c, o; no mask, no recurrent dropout), differentiated by its `BlockLSTMGradV2` op."""
+
+    def __init__(self, units):
+        super().__init__(layers.LSTMCell(units))
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell, time_major = self.cell, tf.transpose(sequences, [1, 0, 2])
+        no_peephole = tf.zeros((cell.units,))
+        results = tf.raw_ops.BlockLSTMV2(
+            seq_len_max=tf.cast(tf.shape(time_major)[0], tf.int64),
+            x=time_major,
+            cs_prev=initial_state[1],
+            h_prev=initial_state[0],
+            w=tf.concat([cell.kernel, cell.recurrent_kernel], axis=0),
+            wci=no_peephole,
+            wcf=no_peephole,
+            wco=no_peephole,
+            b=cell.bias,
+            cell_clip=0.0,
+            use_peephole=False,
+        )
+        c, a = results[1], results[6]
+        return a[-1], tf.transpose(a, [1, 0, 2]), [a[-1], c[-1]]
 
 
 CONTENDERS = {
@@ -68,6 +98,8 @@ CONTENDERS = {
     "lever: seqkeras LSTM, one matmul on [x, a]": lambda: RecurrentLayer(
         StackedMatmulLSTMCell(UNITS)
     ),
+    "lever: seqkeras LSTM, fused BlockLSTMV2 kernel": lambda: FusedKernelLSTM(UNITS),
+    "lever: seqkeras LSTM(unroll=True)": lambda: layers.LSTM(UNITS, unroll=True),
     "lever: seqkeras LSTM, mixed_bfloat16": lambda: layers.LSTM(UNITS, dtype="mixed_bfloat16"),
 }
 # Contenders whose whole train step is compiled by XLA.
@@ -81,6 +113,8 @@ RATIOS = [
     ("seqkeras GRU", "keras.layers.GRU() (reset_after=True)"),
     ("lever: seqkeras LSTM, XLA train step", "seqkeras LSTM"),
     ("lever: seqkeras LSTM, one matmul on [x, a]", "seqkeras LSTM"),
+    ("lever: seqkeras LSTM, fused BlockLSTMV2 kernel", "seqkeras LSTM"),
+    ("lever: seqkeras LSTM(unroll=True)", "seqkeras LSTM"),
     ("lever: seqkeras LSTM, mixed_bfloat16", "seqkeras LSTM"),
 ]
 
@@ -119,7 +153,7 @@ def forward_ms(model, x1, calls=30):
     return (time.perf_counter() - start) / calls * 1000
 
 
-def matmul_gflops(n=2048, repeats=10):
+def matmul_gflops(n=2048, repeats=5):
     a = tf.random.normal((n, n))
     matmul = tf.function(lambda a: tf.matmul(a, a))
     matmul(a).numpy()
@@ -161,7 +195,9 @@ def run(rounds, steps):
     train = {name: [] for name in models}
     train_cpu = {name: [] for name in models}
     forward = {name: [] for name in models}
+    peak = []
     for _ in tqdm(range(rounds), desc="rounds"):
+        peak.append(matmul_gflops())
         for name, (model, train_step) in models.items():
             wall, cpu = train_step_ms(train_step, batches)
             train[name].append(wall)
@@ -171,7 +207,7 @@ def run(rounds, steps):
         {name: statistics.median(t) for name, t in measured.items()}
         for measured in (train, train_cpu, forward)
     )
-    return (*medians, failed, bfloat16_error(x1))
+    return (*medians, statistics.median(peak), failed, bfloat16_error(x1))
 
 
 def bfloat16_error(x1):
@@ -191,12 +227,13 @@ def report(
     train, train_cpu, forward, failed, bfloat16_diff, peak, rounds, steps, command, load_before
 ):
     lstm_gflops = lstm_train_step_gflop() / (train["seqkeras LSTM"] / 1000)
+    keras_gflops = lstm_train_step_gflop() / (train["keras.layers.LSTM"] / 1000)
+    bound_ms = lstm_train_step_gflop() / peak * 1000
     lines = [
         "## Recurrent layers: seqkeras vs keras.layers (issue 2)",
         "",
         f"Command: `{command}`  ",
-        f"Machine: {os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}, "
-        f"TensorFlow {tf.__version__}, Keras {keras.__version__}.  ",
+        f"Machine: {cpu_cores()}, TensorFlow {tf.__version__}, Keras {keras.__version__}.  ",
         f"Train step: batch {BATCH}, {TIME} steps, {FEATURES} features, {UNITS} units, "
         f"Adam, one `tf.function` per step; median of {rounds} rounds of {steps} steps each, "
         "contenders interleaved. Forward: `predict_on_batch` at batch 1, median of the rounds' "
@@ -226,9 +263,14 @@ def report(
         f"{os.cpu_count()} cores: compare ratios within this table, CPU-time ones first, not "
         "absolute times across runs.",
         "",
-        f"Measured float32 matmul throughput (2048², median of 10): {peak:.0f} GFLOP/s. "
+        f"Measured float32 matmul throughput (2048², median of 5 calls, once per round before "
+        f"the contenders; median of the rounds): {peak:.0f} GFLOP/s. "
         f"The seqkeras LSTM train step does {lstm_train_step_gflop():.2f} GFLOP of matmuls, "
-        f"i.e. {lstm_gflops:.0f} GFLOP/s = {lstm_gflops / peak:.0%} of that peak.",
+        f"i.e. {lstm_gflops:.0f} GFLOP/s = {lstm_gflops / peak:.0%} of that peak; "
+        f"keras.layers.LSTM's does {keras_gflops:.0f} GFLOP/s = {keras_gflops / peak:.0%}. "
+        f"At that peak the step takes at least {bound_ms:.1f} ms, so no LSTM that does these "
+        f"matmuls can be more than {train['keras.layers.LSTM'] / bound_ms:.2f}x faster than "
+        "keras.layers.LSTM on this machine.",
     ]
     return "\n".join(lines)
 
@@ -240,7 +282,7 @@ def main():
     parser.add_argument("--write", metavar="RESULTS_MD", help="update this file's section")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
-    train, train_cpu, forward, failed, bfloat16_diff = run(args.rounds, args.steps)
+    train, train_cpu, forward, peak, failed, bfloat16_diff = run(args.rounds, args.steps)
     command = "python " + " ".join(sys.argv)
     section = report(
         train,
@@ -248,7 +290,7 @@ def main():
         forward,
         failed,
         bfloat16_diff,
-        matmul_gflops(),
+        peak,
         args.rounds,
         args.steps,
         command,

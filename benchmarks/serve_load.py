@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from results_file import write_section
+from results_file import cpu_cores, write_section
 
 TEXTS = [
     "The food was not good .",
@@ -233,7 +233,7 @@ def main():
         "bundle, and the dates demo's bundle when given, greedy; ONNX Runtime; one request = "
         "one input; keep-alive connections; the client on the same machine).",
         "",
-        f"Measured {time.strftime('%Y-%m-%d')} on {os.cpu_count()} CPU cores shared by the "
+        f"Measured {time.strftime('%Y-%m-%d')} on {cpu_cores()}, shared by the "
         f"servers, the client and the engine threads (1-minute load average {load_before:.1f} "
         f"before the run, {load_after:.1f} after). Targets of issue 12: 0 errors at every "
         "level, keep-alive p50 at concurrency 1 <= 3 ms, >= 2,000 req/s at concurrency 128 "
