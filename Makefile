@@ -52,8 +52,8 @@ bench: $(VENV)/.installed
 # (`g2p_training.py --set seed=1`) can be decoded jointly with it: `benchmarks/g2p.py --join`.
 preset-g2p: $(VENV)/.installed
 	$(PIP) -e ".[bench]"
-	$(BIN)/python benchmarks/g2p_training.py --out runs/g2p/preset/task --budget-min 140 \
-		--epochs 16 --decay 0.7
+	$(BIN)/python benchmarks/g2p_training.py --out runs/g2p/preset/task --budget-min 82 \
+		--epochs 26 --decay 0.85 --patience 4
 	$(BIN)/python benchmarks/g2p_average.py --out runs/g2p/preset/task --last 3
 	$(BIN)/python benchmarks/g2p.py --task-dir runs/g2p/preset/task --out runs/g2p/preset \
 		--preset-out seqkeras/presets/g2p-cmudict --attempt "make preset-g2p" \

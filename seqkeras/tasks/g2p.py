@@ -81,7 +81,7 @@ class G2PTask(Seq2SeqTask):
         "seed": 0,
         "cell": "lstm",
         "peephole": False,
-        "units": 192,
+        "units": 256,
         "embedding_dim": 64,
         "attention": "bahdanau",
         "attention_units": 128,
