@@ -307,6 +307,14 @@ def _percent(value):
 TARGETS = {"wer": 0.30, "per": 0.08, "wer_stripped": 0.22, "per_stripped": 0.055}
 
 
+def _decay(curve):
+    """ " × 0.85 per epoch": the learning-rate schedule read off the curve."""
+    rates = [row["learning_rate"] for row in curve]
+    if len(rates) < 2 or not rates[0]:
+        return ""
+    return f" × {rates[1] / rates[0]:.2g} per epoch"
+
+
 def _verdict(systems, test_size):
     """Sentences comparing the preset with Phonetisaurus and the issue's targets."""
     preset = next(s["scores"] for label, s in systems.items() if "preset" in label)
@@ -317,18 +325,21 @@ def _verdict(systems, test_size):
             f"**Reduced test set ({test_size:,} words): these figures are not the full-split "
             "comparison the targets are defined on.**  "
         )
-    missed = [key for key, bound in TARGETS.items() if preset[key] > bound]
-    targets = ", ".join(f"{key.replace('_', ' ')} ≤ {100 * b:g}%" for key, b in TARGETS.items())
+    named = {key: key.upper().replace("_STRIPPED", " stripped") for key in TARGETS}
+    missed = [named[key] for key, bound in TARGETS.items() if preset[key] > bound]
+    targets = ", ".join(f"{named[key]} ≤ {100 * b:g}%" for key, b in TARGETS.items())
     lines.append(
         f"Targets ({targets}): "
-        + (f"**missed** on {', '.join(missed)}" if missed else "met")
-        + " by the preset."
+        + (f"**missed** on {', '.join(missed)}" if missed else "**met**")
+        + " by the preset.  "
     )
     if rival is not None:
-        ahead = [key for key in TARGETS if preset[key] < rival[key]]
+        ahead = [named[key] for key in TARGETS if preset[key] < rival[key]]
+        behind = [named[key] for key in TARGETS if preset[key] >= rival[key]]
         lines.append(
-            f"  The preset is ahead of Phonetisaurus on {', '.join(ahead) or 'none'} of "
-            "WER / PER, with stress and stripped, on these words."
+            f"Against Phonetisaurus on these words the preset is ahead on "
+            f"{', '.join(ahead) or 'none'}"
+            + (f" and not ahead on {', '.join(behind)}." if behind else ": all four.")
         )
     return lines
 
@@ -358,7 +369,7 @@ def report(task, systems, curve, averages, test_words, args, argv):
         f"encoder ({c['units']} units per direction), {c['attention']} attention, "
         f"{task.model.count_params():,} parameters, dropout {c['dropout']}, label smoothing "
         f"{c['label_smoothing']}, batch {c['batch_size']} in source-length buckets, Adam "
-        f"{c['learning_rate']} × 0.7 per epoch, early stopping on validation WER (best "
+        f"{c['learning_rate']}{_decay(curve)}, early stopping on validation WER (best "
         f"epoch's weights), beam {c['beam_width']}, α = {c['alpha']}."
         + (
             f" The preset decodes this model jointly with {len(args.join)} earlier one(s) "
@@ -383,14 +394,14 @@ def report(task, systems, curve, averages, test_words, args, argv):
     lines += ["", *_verdict(systems, test_size)]
     lines += [
         "",
-        "Training wall times: both on this shared 2-core machine in overlapping runs "
-        "(Phonetisaurus on one thread, niced); seqkeras's includes the per-epoch validation "
-        "decoding. Latency: Phonetisaurus batch 1 = the Python bindings' `Phoneticize` per "
-        "word (model loaded), batched = `phonetisaurus-apply` on the whole test list / words "
-        "(process start and model load included); seqkeras batch 1 = `predict([word])`, "
-        "batched = `predict(all test words)` / words (the encoder and the beam search run "
-        "on 128 words at a time, `seqkeras.decoding.beam_search_batch`). Medians over 100 "
-        "test words for batch 1.",
+        "Training wall times: seqkeras on both cores, Phonetisaurus on one thread (its "
+        "alignment and n-gram tools are single-threaded); seqkeras's includes the per-epoch "
+        "validation decoding. Latency: Phonetisaurus batch 1 = the Python bindings' "
+        "`Phoneticize` per word (model loaded), batched = `phonetisaurus-apply` on the whole "
+        "test list / words (process start and model load included); seqkeras batch 1 = "
+        "`predict([word])`, batched = `predict(all test words)` / words (the encoder and the "
+        "beam search run on 128 words at a time, `seqkeras.decoding.beam_search_batch`). "
+        "Medians over 100 test words for batch 1.",
         "",
         "Validation curve of this run (greedy WER/PER on the first 1,000 validation words, "
         "after each epoch; wall time since the start of training):",
