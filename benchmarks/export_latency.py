@@ -341,6 +341,7 @@ def main():
     print(section)
     if args.write:
         suffix = "" if graphs == list(GRAPHS) else "_" + "_".join(graphs)
+        suffix += "" if args.threads == 1 else f"_{args.threads}_threads"
         write_section(args.write, "export_latency" + suffix, section)
 
 
