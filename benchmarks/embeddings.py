@@ -14,7 +14,6 @@ import argparse
 import datetime
 import os
 import platform
-import re
 import shlex
 import statistics
 import sys
@@ -182,10 +181,6 @@ def summary(rows):
 
 
 def markdown(args, results, command):
-    cpu = "unknown CPU"
-    if os.path.exists("/proc/cpuinfo"):
-        names = re.findall(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read())
-        cpu = names[0] if names else cpu
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         "## Word embeddings (issue 5): seqkeras vs gensim on the Lee corpus",
