@@ -308,7 +308,7 @@ TARGETS = {"wer": 0.30, "per": 0.08, "wer_stripped": 0.22, "per_stripped": 0.055
 
 
 def _decay(curve):
-    """ " × 0.85 per epoch": the learning-rate schedule read off the curve."""
+    """The learning-rate schedule read off the curve, e.g. " × 0.85 per epoch"."""
     rates = [row["learning_rate"] for row in curve]
     if len(rates) < 2 or not rates[0]:
         return ""
