@@ -46,7 +46,7 @@ constraints: | $(BIN)/python
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/rnn_speed.py --write benchmarks/RESULTS.md
 
-# Retrains the g2p model (about two hours on 2 cores; run again to continue a stopped run),
+# Retrains the g2p model (62 min on 2 AMD EPYC cores; run again to continue a stopped run),
 # averages its last checkpoints, measures it against Phonetisaurus and rewrites the shipped
 # preset seqkeras/presets/g2p-cmudict (bundle + preset.json with hashes). A second model
 # (`g2p_training.py --set seed=1`) can be decoded jointly with it: `benchmarks/g2p.py --join`.
