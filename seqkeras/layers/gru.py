@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
 from keras import ops
 
 from seqkeras.layers._types import Config, Identifier, Tensor
-from seqkeras.layers.recurrent import RecurrentCell, RecurrentLayer, apply_mask, get_activation
+from seqkeras.layers.recurrent import (
+    RecurrentCell,
+    RecurrentLayer,
+    apply_mask,
+    derivative,
+    get_activation,
+)
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
@@ -113,25 +120,72 @@ class GRUCell(RecurrentCell):
         split = 2 * self.units
         return [self.recurrent_kernel[:, :split], self.recurrent_kernel[:, split:]]
 
+    def activations(self) -> dict[str, Callable[[Tensor], Tensor]]:
+        return {"activation": self.activation, "recurrent_activation": self.recurrent_activation}
+
     def forward_step(
         self,
         projected: Tensor,
         states: list[Tensor],
         weights: list[Tensor],
         recurrent_mask: Tensor | None,
-    ) -> list[Tensor]:
+    ) -> tuple[list[Tensor], list[Tensor]]:
         c_prev = states[0]
         c_in = apply_mask(c_prev, recurrent_mask)
         if self.minimal:
             z_u, z_c = ops.split(projected + ops.matmul(c_in, weights[0]), 2, axis=-1)
             gate_u = self.recurrent_activation(z_u)
             candidate = self.activation(z_c)
+            saved = [gate_u, candidate]
         else:
             projected_gates, projected_candidate = ops.split(projected, [2 * self.units], axis=-1)
             gates = self.recurrent_activation(projected_gates + ops.matmul(c_in, weights[0]))
             gate_u, gate_r = ops.split(gates, 2, axis=-1)
             candidate = self.activation(projected_candidate + ops.matmul(gate_r * c_in, weights[1]))
-        return [gate_u * candidate + (1.0 - gate_u) * c_prev]
+            saved = [gate_u, gate_r, candidate]
+        return [gate_u * candidate + (1.0 - gate_u) * c_prev], saved
+
+    def backward_step(
+        self,
+        d_states: list[Tensor],
+        saved: list[Tensor],
+        previous_states: list[Tensor],
+        states: list[Tensor],
+        weights: list[Tensor],
+    ) -> tuple[Tensor, list[Tensor]]:
+        d_c, c_prev = d_states[0], previous_states[0]
+        gate_u, candidate = saved[0], saved[-1]
+        gate_derivative = derivative(self.recurrent_activation)
+        d_z_u = d_c * (candidate - c_prev) * gate_derivative(gate_u)
+        d_z_c = d_c * gate_u * derivative(self.activation)(candidate)
+        d_c_prev = d_c * (1.0 - gate_u)
+        if self.minimal:
+            d_z = ops.concatenate([d_z_u, d_z_c], axis=-1)
+            return d_z, [d_c_prev + ops.matmul(d_z, ops.transpose(weights[0]))]
+        gate_r = saved[1]
+        d_reset_c = ops.matmul(d_z_c, ops.transpose(weights[1]))
+        d_z_gates = ops.concatenate([d_z_u, d_reset_c * c_prev * gate_derivative(gate_r)], axis=-1)
+        d_c_prev = d_c_prev + d_reset_c * gate_r + ops.matmul(d_z_gates, ops.transpose(weights[0]))
+        return ops.concatenate([d_z_gates, d_z_c], axis=-1), [d_c_prev]
+
+    def recurrent_weight_gradients(
+        self,
+        d_projected: Tensor,
+        saved: list[Tensor],
+        previous_states: list[Tensor],
+        states: list[Tensor],
+        weights: list[Tensor],
+    ) -> list[Tensor]:
+        if self.minimal:
+            return super().recurrent_weight_gradients(
+                d_projected, saved, previous_states, states, weights
+            )
+        c_prev, gate_r = previous_states[0], saved[1]
+        d_z_gates, d_z_c = ops.split(d_projected, [2 * self.units], axis=-1)
+        return [
+            ops.matmul(ops.transpose(c_prev), d_z_gates),
+            ops.matmul(ops.transpose(gate_r * c_prev), d_z_c),
+        ]
 
     def get_config(self) -> Config:
         config = {

@@ -9,7 +9,13 @@ import keras
 from keras import ops
 
 from seqkeras.layers._types import Config, Identifier, Shape, Tensor
-from seqkeras.layers.recurrent import RecurrentCell, RecurrentLayer, apply_mask, get_activation
+from seqkeras.layers.recurrent import (
+    RecurrentCell,
+    RecurrentLayer,
+    apply_mask,
+    derivative,
+    get_activation,
+)
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
@@ -151,13 +157,16 @@ class LSTMCell(RecurrentCell):
             return [self.recurrent_kernel, self.peephole_kernel]
         return [self.recurrent_kernel]
 
+    def activations(self) -> dict[str, Callable[[Tensor], Tensor]]:
+        return {"activation": self.activation, "recurrent_activation": self.recurrent_activation}
+
     def forward_step(
         self,
         projected: Tensor,
         states: list[Tensor],
         weights: list[Tensor],
         recurrent_mask: Tensor | None,
-    ) -> list[Tensor]:
+    ) -> tuple[list[Tensor], list[Tensor]]:
         a_prev, c_prev = states
         z = projected + ops.matmul(apply_mask(a_prev, recurrent_mask), weights[0])
         z_i, z_f, z_c, z_o = ops.split(z, 4, axis=-1)
@@ -172,7 +181,58 @@ class LSTMCell(RecurrentCell):
         if self.peephole:
             z_o = z_o + p_o * c
         gate_o = self.recurrent_activation(z_o)
-        return [gate_o * self.activation(c), c]
+        return [gate_o * self.activation(c), c], [gate_i, gate_f, candidate, gate_o]
+
+    def backward_step(
+        self,
+        d_states: list[Tensor],
+        saved: list[Tensor],
+        previous_states: list[Tensor],
+        states: list[Tensor],
+        weights: list[Tensor],
+    ) -> tuple[Tensor, list[Tensor]]:
+        d_a, d_c = d_states
+        gate_i, gate_f, candidate, gate_o = saved
+        c_prev, c = previous_states[1], states[1]
+        gate_derivative = derivative(self.recurrent_activation)
+        activated_c = self.activation(c)
+        d_z_o = d_a * activated_c * gate_derivative(gate_o)
+        d_c = d_c + d_a * gate_o * derivative(self.activation)(activated_c)
+        if self.peephole:
+            p_i, p_f, p_o = ops.unstack(weights[1], 3, axis=0)
+            d_c = d_c + d_z_o * p_o
+        d_z_i = d_c * candidate * gate_derivative(gate_i)
+        d_z_f = d_c * c_prev * gate_derivative(gate_f)
+        d_z_c = d_c * gate_i * derivative(self.activation)(candidate)
+        d_c_prev = d_c * gate_f
+        if self.peephole:
+            d_c_prev = d_c_prev + d_z_i * p_i + d_z_f * p_f
+        d_z = ops.concatenate([d_z_i, d_z_f, d_z_c, d_z_o], axis=-1)
+        return d_z, [ops.matmul(d_z, ops.transpose(weights[0])), d_c_prev]
+
+    def recurrent_weight_gradients(
+        self,
+        d_projected: Tensor,
+        saved: list[Tensor],
+        previous_states: list[Tensor],
+        states: list[Tensor],
+        weights: list[Tensor],
+    ) -> list[Tensor]:
+        d_kernel = super().recurrent_weight_gradients(
+            d_projected, saved, previous_states, states, weights
+        )
+        if not self.peephole:
+            return d_kernel
+        d_z_i, d_z_f, _, d_z_o = ops.split(d_projected, 4, axis=-1)
+        c_prev, c = previous_states[1], states[1]
+        d_peephole = ops.stack(
+            [
+                ops.sum(d_z_i * c_prev, axis=0),
+                ops.sum(d_z_f * c_prev, axis=0),
+                ops.sum(d_z_o * c, axis=0),
+            ]
+        )
+        return [*d_kernel, d_peephole]
 
     def get_config(self) -> Config:
         serialize = keras.saving.serialize_keras_object

@@ -3,8 +3,12 @@
 A cell writes its equations once, in `forward_step`. Its sequence layer builds the step
 function once per call (`RecurrentCell.make_step`): the recurrent weights are read, and split
 into the blocks the step multiplies by, outside the loop, so the loop holds only the two
-matmuls x<t>·W and a<t-1>·U and the gate arithmetic. (Computing x<t>·W for all steps before the
-loop, and a hand-written backward pass, were measured slower on CPU: benchmarks/RESULTS.md.)
+matmuls x<t>·W and a<t-1>·U and the gate arithmetic. That loop is TensorFlow's, differentiated
+by TensorFlow; it serves inference, masks and recurrent dropout.
+
+Training without those runs in `compiled_loop` instead: the same `forward_step` compiled by
+XLA, and each cell's `backward_step` (its equations differentiated by hand, checked against
+TensorFlow's autodiff in the tests). The layer's `jit_compile` chooses.
 """
 
 from __future__ import annotations
@@ -54,6 +58,20 @@ def apply_mask(tensor: Tensor, mask: Tensor | None) -> Tensor:
     return tensor if mask is None else tensor * mask
 
 
+# g'(z) written with y = g(z), for the activations `backward_step` can differentiate.
+DERIVATIVES_FROM_OUTPUT: dict[Callable[[Tensor], Tensor], Callable[[Tensor], Tensor]] = {
+    keras.activations.sigmoid: lambda y: y * (1.0 - y),
+    keras.activations.tanh: lambda y: 1.0 - y * y,
+    keras.activations.relu: lambda y: ops.cast(y > 0, y.dtype),
+    keras.activations.linear: ops.ones_like,
+}
+
+
+def derivative(activation: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
+    """g' as a function of g's output (`DERIVATIVES_FROM_OUTPUT`)."""
+    return DERIVATIVES_FROM_OUTPUT[activation]
+
+
 class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
     """Base class of the seqkeras cells.
 
@@ -62,9 +80,11 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
     of the matching `keras.layers` cell.
 
     A subclass sets `gate_count` and `state_size` and writes its equations once, in
-    `forward_step(projected_t, states, weights, recurrent_mask) -> new_states`: `projected_t`
-    is x<t>·W + b (`project_inputs`), `weights` are `recurrent_weights()`, `recurrent_mask` the
-    recurrent dropout mask (or None); new_states[0] is the output a<t>.
+    `forward_step(projected_t, states, weights, recurrent_mask) -> (new_states, saved)`:
+    `projected_t` is x<t>·W + b (`project_inputs`), `weights` are `recurrent_weights()`,
+    `recurrent_mask` the recurrent dropout mask (or None); new_states[0] is the output a<t>, and
+    `saved` the gate values its derivative needs. The derivative is `backward_step` and
+    `recurrent_weight_gradients`, which the compiled training loop (`compiled_loop`) runs.
 
     Args:
         units: positive integer, dimensionality of a<t>.
@@ -156,9 +176,11 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
         return self.bias_initializer
 
     def project_inputs(self, inputs: Tensor, training: bool = False) -> Tensor:
-        """x<t>·W + b, with the input dropout mask applied when training."""
+        """x<t>·W + b, of one step (batch, features) or of a whole sequence (batch, time,
+        features), with the sequence's input dropout mask applied when training."""
         if training and self.dropout > 0:
-            inputs = inputs * self.get_dropout_mask(inputs)
+            mask = self.get_dropout_mask(inputs)
+            inputs = inputs * (mask if len(inputs.shape) == 2 else ops.expand_dims(mask, 1))
         projected = ops.matmul(inputs, self.kernel)
         if self.use_bias:
             projected = projected + self.bias
@@ -182,10 +204,58 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
 
         def step(inputs: Tensor, states: Sequence[Tensor]) -> tuple[Tensor, list[Tensor]]:
             projected = inputs if inputs_projected else self.project_inputs(inputs, training)
-            new_states = self.forward_step(projected, list(states), weights, recurrent_mask)
+            new_states, _ = self.forward_step(projected, list(states), weights, recurrent_mask)
             return new_states[0], new_states
 
         return step
+
+    def activations(self) -> dict[str, Callable[[Tensor], Tensor]]:
+        """The cell's activations by argument name; `backward_step` differentiates these."""
+        return {"activation": self.activation}
+
+    def compiled_loop_blocker(self) -> str | None:
+        """Why the compiled training loop cannot train this cell, or None when it can."""
+        if self.recurrent_dropout > 0:
+            return "recurrent_dropout > 0"
+        for argument, activation in self.activations().items():
+            if activation not in DERIVATIVES_FROM_OUTPUT:
+                return f"a `{argument}` other than sigmoid, tanh, relu or linear"
+        return None
+
+    def backward_step(
+        self,
+        d_states: list[Tensor],
+        saved: list[Tensor],
+        previous_states: list[Tensor],
+        states: list[Tensor],
+        weights: list[Tensor],
+    ) -> tuple[Tensor, list[Tensor]]:
+        """One step of backpropagation through time.
+
+        Args:
+            d_states: the loss's gradient with respect to the step's new states.
+            saved: what `forward_step` saved at this step.
+            previous_states: the states the step started from.
+            states: the states it produced.
+            weights: `recurrent_weights()`.
+
+        Returns:
+            `(d_projected, d_previous_states)`: the gradient with respect to the step's
+            x<t>·W + b and to the states it started from.
+        """
+        raise NotImplementedError
+
+    def recurrent_weight_gradients(
+        self,
+        d_projected: Tensor,
+        saved: list[Tensor],
+        previous_states: list[Tensor],
+        states: list[Tensor],
+        weights: list[Tensor],
+    ) -> list[Tensor]:
+        """The gradients with respect to `weights`, from every step at once: the arguments are
+        `backward_step`'s, each with the steps stacked along the batch axis."""
+        return [ops.matmul(ops.transpose(previous_states[0]), d_projected)]
 
     def call(
         self, inputs: Tensor, states: Tensor | Sequence[Tensor], training: bool = False
@@ -228,6 +298,13 @@ class RecurrentLayer(keras.layers.RNN):
     `keras.layers.RNN` offers (return_sequences, return_state, go_backwards, stateful, unroll,
     masking, initial_state, Bidirectional, dropout) works unchanged.
 
+    `jit_compile` chooses the training loop, as `use_cudnn` does for `keras.layers.LSTM`:
+    `"auto"` (default) trains in the XLA-compiled loop (`compiled_loop`) whenever it can (the
+    TensorFlow backend, no mask, no `unroll`, no recurrent dropout, activations among sigmoid,
+    tanh, relu and linear) and in TensorFlow's loop otherwise; `True` requires the compiled loop
+    (a `SeqKerasError` names what prevents it); `False` never uses it. Inference always runs
+    TensorFlow's loop, which is what the exports trace.
+
     `accepts_projected_inputs` declares that `inner_loop` can run over x<t>·W + b computed for
     the whole sequence beforehand (`inputs_projected=True`), as the TFLite export does.
     """
@@ -243,8 +320,13 @@ class RecurrentLayer(keras.layers.RNN):
         stateful: bool = False,
         unroll: bool = False,
         activity_regularizer: Identifier = None,
+        jit_compile: bool | str = "auto",
         **kwargs: Any,
     ) -> None:
+        if jit_compile not in (True, False, "auto"):
+            raise SeqKerasError(
+                f"`jit_compile` must be True, False or 'auto', got {jit_compile!r}."
+            )
         super().__init__(
             cell,
             return_sequences=return_sequences,
@@ -255,6 +337,7 @@ class RecurrentLayer(keras.layers.RNN):
             activity_regularizer=activity_regularizer,
             **kwargs,
         )
+        self.jit_compile = jit_compile
 
     def build(self, sequences_shape: Shape, initial_state_shape: Shape | None = None) -> None:
         if len(sequences_shape) != 3 or sequences_shape[-1] is None:
@@ -285,6 +368,15 @@ class RecurrentLayer(keras.layers.RNN):
         x<t>·W + b for every step (`cell.project_inputs` of the whole sequence, one matmul)."""
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
+        if training and not inputs_projected and self.jit_compile:
+            blocker = self.compiled_loop_blocker(mask)
+            if blocker is None:
+                return self.compiled_inner_loop(sequences, initial_state, training)
+            if self.jit_compile is True:
+                raise SeqKerasError(
+                    f"{self.name}: jit_compile=True cannot train with {blocker}; pass "
+                    "jit_compile='auto' to train in TensorFlow's loop instead."
+                )
         go_backwards = self.go_backwards
         if go_backwards and self.unroll:
             # Keras's unrolled loop zeroes masked outputs (zero_output_for_mask, which
@@ -306,6 +398,30 @@ class RecurrentLayer(keras.layers.RNN):
             return_all_outputs=self.return_sequences,
         )
 
+    def compiled_loop_blocker(self, mask: Tensor | None) -> str | None:
+        """Why this call cannot train in the compiled loop, or None when it can."""
+        if keras.backend.backend() != "tensorflow":
+            return f"the {keras.backend.backend()} backend"
+        if self.unroll:
+            return "unroll=True"
+        if mask is not None:
+            return "a mask"
+        return self.cell.compiled_loop_blocker()
+
+    def compiled_inner_loop(
+        self, sequences: Tensor, initial_state: Sequence[Tensor], training: bool
+    ) -> tuple[Tensor, Tensor, list[Tensor]]:
+        """`inner_loop` in `compiled_loop`: the projection x<t>·W + b of every step in one
+        matmul, then the recurrence compiled by XLA."""
+        from seqkeras.layers.compiled_loop import compiled_loop
+
+        projected = ops.transpose(self.cell.project_inputs(sequences, training), (1, 0, 2))
+        if self.go_backwards:
+            projected = ops.flip(projected, axis=0)
+        weights = [ops.cast(w, self.cell.compute_dtype) for w in self.cell.recurrent_weights()]
+        outputs, states = compiled_loop(self.cell, projected, list(initial_state), weights)
+        return outputs[-1], ops.transpose(outputs, (1, 0, 2)), states
+
     @property
     def units(self) -> int:
         return self.cell.units
@@ -316,7 +432,7 @@ class RecurrentLayer(keras.layers.RNN):
             cell_config.pop(key, None)
         config = super().get_config()
         del config["cell"]
-        return {**config, **cell_config}
+        return {**config, **cell_config, "jit_compile": self.jit_compile}
 
     @classmethod
     def from_config(cls, config: Config) -> RecurrentLayer:

@@ -8,7 +8,7 @@ import keras
 from keras import ops
 
 from seqkeras.layers._types import Identifier, Tensor
-from seqkeras.layers.recurrent import RecurrentCell, RecurrentLayer, apply_mask
+from seqkeras.layers.recurrent import RecurrentCell, RecurrentLayer, apply_mask, derivative
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
@@ -58,10 +58,21 @@ class SimpleRNNCell(RecurrentCell):
         states: list[Tensor],
         weights: list[Tensor],
         recurrent_mask: Tensor | None,
-    ) -> list[Tensor]:
+    ) -> tuple[list[Tensor], list[Tensor]]:
         a_prev = states[0]
         a = self.activation(projected + ops.matmul(apply_mask(a_prev, recurrent_mask), weights[0]))
-        return [a]
+        return [a], []
+
+    def backward_step(
+        self,
+        d_states: list[Tensor],
+        saved: list[Tensor],
+        previous_states: list[Tensor],
+        states: list[Tensor],
+        weights: list[Tensor],
+    ) -> tuple[Tensor, list[Tensor]]:
+        d_z = d_states[0] * derivative(self.activation)(states[0])
+        return d_z, [ops.matmul(d_z, ops.transpose(weights[0]))]
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")

@@ -1,0 +1,134 @@
+"""The training loop of the seqkeras sequence layers, compiled by XLA, with backpropagation
+through time written out.
+
+On CPU, TensorFlow's while loop spends most of a training step dispatching the few small ops
+of each time step (benchmarks/RESULTS.md: 25% of the matmul peak for keras.layers.LSTM and
+seqkeras alike). XLA compiles a whole loop into one kernel, but TensorFlow cannot differentiate
+a compiled loop from outside it ("TensorList crossing the XLA/TF boundary"), and differentiating
+it inside XLA is slow. So this module compiles two loops and ties them with
+`tf.custom_gradient`:
+
+- forward: `cell.forward_step` at each step, keeping every step's states and the gate values
+  it returns;
+- backward through time: `cell.backward_step` from the last step to the first, then
+  `cell.recurrent_weight_gradients` once over all steps (large matmuls instead of one per step).
+
+The input projection x<t>·W + b stays outside, computed for all steps in one matmul and
+differentiated by TensorFlow. A layer takes this path when `RecurrentLayer.jit_compile` allows
+it (`compiled_loop_blocker`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import tensorflow as tf
+
+from seqkeras.layers._types import Tensor
+
+if TYPE_CHECKING:
+    from seqkeras.layers.recurrent import RecurrentCell
+
+
+def _previous(initial: Tensor, stacked: Tensor) -> Tensor:
+    """The state each step starts from: `initial`, then `stacked` (time-major) but its last."""
+    return tf.concat([initial[None], stacked[:-1]], axis=0)
+
+
+def _flat(stacked: Tensor) -> Tensor:
+    """(time, batch, width) -> (time * batch, width)."""
+    return tf.reshape(stacked, [-1, stacked.shape[-1]])
+
+
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _forward(cell, projected, initial_states, weights):
+    steps = tf.shape(projected)[0]
+    # Traced only to learn how many tensors a step keeps for its backward step; XLA drops it.
+    saved_count = len(cell.forward_step(projected[0], list(initial_states), weights, None)[1])
+    states_kept = [tf.TensorArray(s.dtype, size=steps) for s in initial_states]
+    saved_kept = [tf.TensorArray(projected.dtype, size=steps) for _ in range(saved_count)]
+
+    def body(t, states, states_kept, saved_kept):
+        new_states, saved = cell.forward_step(projected[t], list(states), weights, None)
+        states_kept = [kept.write(t, s) for kept, s in zip(states_kept, new_states)]
+        saved_kept = [kept.write(t, s) for kept, s in zip(saved_kept, saved)]
+        return t + 1, new_states, states_kept, saved_kept
+
+    _, _, states_kept, saved_kept = tf.while_loop(
+        lambda t, *_: t < steps, body, (0, list(initial_states), states_kept, saved_kept)
+    )
+    return [kept.stack() for kept in states_kept], [kept.stack() for kept in saved_kept]
+
+
+@tf.function(jit_compile=True, reduce_retracing=True)
+def _backward(cell, d_outputs, d_final_states, initial_states, all_states, saved, weights):
+    steps = tf.shape(d_outputs)[0]
+    previous = [_previous(s0, s) for s0, s in zip(initial_states, all_states)]
+    d_projected = tf.TensorArray(d_outputs.dtype, size=steps)
+
+    def body(t, d_states, d_projected):
+        d_states = [d_states[0] + d_outputs[t], *d_states[1:]]
+        d_projected_t, d_previous = cell.backward_step(
+            d_states,
+            [s[t] for s in saved],
+            [p[t] for p in previous],
+            [s[t] for s in all_states],
+            weights,
+        )
+        return t - 1, d_previous, d_projected.write(t, d_projected_t)
+
+    _, d_initial_states, d_projected = tf.while_loop(
+        lambda t, *_: t >= 0, body, (steps - 1, list(d_final_states), d_projected)
+    )
+    d_projected = d_projected.stack()
+    d_weights = cell.recurrent_weight_gradients(
+        _flat(d_projected),
+        [_flat(s) for s in saved],
+        [_flat(p) for p in previous],
+        [_flat(s) for s in all_states],
+        weights,
+    )
+    return d_projected, d_initial_states, d_weights
+
+
+def compiled_loop(
+    cell: RecurrentCell,
+    projected: Tensor,
+    initial_states: Sequence[Tensor],
+    weights: Sequence[Tensor],
+) -> tuple[Tensor, list[Tensor]]:
+    """Runs `cell` over `projected` in the compiled loops above, differentiable.
+
+    Args:
+        cell: a cell whose `compiled_loop_blocker()` is None.
+        projected: x<t>·W + b for every step, time-major (time, batch, gate_count * units).
+        initial_states: the states before the first step, each (batch, size).
+        weights: `cell.recurrent_weights()`, in the compute dtype.
+
+    Returns:
+        `(outputs, final_states)`: a<1..T> time-major (time, batch, units) and the states after
+        the last step. Gradients flow to `projected`, `initial_states` and `weights`.
+    """
+    state_count = len(initial_states)
+
+    @tf.custom_gradient
+    def loop(projected, *states_and_weights):
+        projected = tf.stop_gradient(projected)
+        states_and_weights = [tf.stop_gradient(t) for t in states_and_weights]
+        initial, kept_weights = states_and_weights[:state_count], states_and_weights[state_count:]
+        all_states, saved = _forward(cell, projected, initial, kept_weights)
+
+        def gradient(d_outputs, *d_final_states):
+            d_final_states = [
+                tf.zeros_like(s[-1]) if d is None else d for s, d in zip(all_states, d_final_states)
+            ]
+            d_projected, d_initial, d_weights = _backward(
+                cell, d_outputs, d_final_states, initial, all_states, saved, kept_weights
+            )
+            return (d_projected, *d_initial, *d_weights)
+
+        return (all_states[0], *[s[-1] for s in all_states]), gradient
+
+    outputs, *final_states = loop(projected, *initial_states, *weights)
+    return outputs, final_states

@@ -1,0 +1,127 @@
+"""The compiled training loop (`jit_compile`) against TensorFlow's loop differentiated by
+TensorFlow: same outputs, same gradients for the inputs, the initial states and every weight."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from seqkeras import layers
+from seqkeras.errors import SeqKerasError
+
+CELLS = {
+    "lstm": lambda **kw: layers.LSTM(5, **kw),
+    "lstm-peephole": lambda **kw: layers.LSTM(5, peephole=True, **kw),
+    "lstm-relu-hard": lambda **kw: layers.LSTM(
+        5, activation="relu", recurrent_activation="tanh", **kw
+    ),
+    "gru": lambda **kw: layers.GRU(5, **kw),
+    "gru-minimal": lambda **kw: layers.GRU(5, minimal=True, **kw),
+    "simple-rnn": lambda **kw: layers.SimpleRNN(5, **kw),
+    "simple-rnn-relu": lambda **kw: layers.SimpleRNN(5, activation="relu", **kw),
+}
+
+
+def twins(make, **options):
+    """The same layer twice with equal weights: compiled loop, and TensorFlow's loop."""
+    compiled, reference = make(jit_compile=True, **options), make(jit_compile=False, **options)
+    return compiled, reference
+
+
+def values_and_gradients(layer, x, initial_state):
+    with tf.GradientTape() as tape:
+        tape.watch([x, *initial_state])
+        outputs = keras.tree.flatten(layer(x, initial_state=initial_state, training=True))
+        loss = sum(tf.reduce_sum(o * tf.cos(3.0 * o + float(i))) for i, o in enumerate(outputs))
+    gradients = tape.gradient(loss, [x, *initial_state, *layer.trainable_variables])
+    return outputs, gradients
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(),
+        dict(return_sequences=True, return_state=True),
+        dict(return_sequences=True, go_backwards=True),
+        dict(return_state=True, go_backwards=True),
+    ],
+    ids=["last", "sequences-states", "backwards", "states-backwards"],
+)
+def test_compiled_loop_equals_tensorflows_loop_and_its_autodiff(cell, options):
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=(3, 7, 4)).astype("float32"))
+    compiled, reference = twins(CELLS[cell], **options)
+    compiled.build(x.shape)
+    reference.build(x.shape)
+    weights = [
+        w + rng.normal(scale=0.3, size=w.shape).astype("float32") for w in reference.get_weights()
+    ]
+    reference.set_weights(weights)
+    compiled.set_weights(weights)
+    state_count = 2 if cell.startswith("lstm") else 1
+    initial_state = [
+        tf.constant(rng.normal(size=(3, 5)).astype("float32")) for _ in range(state_count)
+    ]
+
+    ours, our_gradients = values_and_gradients(compiled, x, initial_state)
+    theirs, their_gradients = values_and_gradients(reference, x, initial_state)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    assert len(our_gradients) == len(their_gradients) == 1 + state_count + len(weights)
+    for a, b in zip(our_gradients, their_gradients):
+        np.testing.assert_allclose(a, b, atol=2e-5, rtol=1e-4)
+
+
+def test_bidirectional_lstm_trains_compiled_like_tensorflows_loop():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(8, 6, 3)).astype("float32")
+    y = rng.normal(size=(8, 1)).astype("float32")
+    histories = []
+    for jit_compile in (True, False):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential(
+            [
+                keras.Input((6, 3)),
+                keras.layers.Bidirectional(
+                    layers.LSTM(4, jit_compile=jit_compile, dropout=0.2, seed=3)
+                ),
+                keras.layers.Dense(1),
+            ]
+        )
+        model.compile(keras.optimizers.Adam(0.01), "mse")
+        histories.append(model.fit(x, y, epochs=3, verbose=0).history["loss"])
+    np.testing.assert_allclose(histories[0], histories[1], rtol=1e-4)
+
+
+def test_auto_falls_back_to_tensorflows_loop_where_the_compiled_one_cannot_run():
+    x = np.ones((2, 4, 3), "float32")
+    mask = np.array([[True] * 4, [True, True, False, False]])
+    for layer, call in [
+        (layers.LSTM(3, recurrent_dropout=0.5), dict()),
+        (layers.GRU(3, activation="softplus"), dict()),
+        (layers.SimpleRNN(3, unroll=True), dict()),
+        (layers.LSTM(3), dict(mask=mask)),
+    ]:
+        assert layer(x, training=True, **call).shape == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "layer, call, blocker",
+    [
+        (layers.LSTM(3, recurrent_dropout=0.5, jit_compile=True), dict(), "recurrent_dropout"),
+        (layers.GRU(3, activation="softplus", jit_compile=True), dict(), "`activation`"),
+        (layers.SimpleRNN(3, unroll=True, jit_compile=True), dict(), "unroll"),
+        (layers.LSTM(3, jit_compile=True), dict(mask=np.array([[True, False]] * 2)), "a mask"),
+    ],
+)
+def test_required_compiled_loop_names_what_prevents_it(layer, call, blocker):
+    with pytest.raises(SeqKerasError, match=blocker):
+        layer(np.ones((2, 2, 3), "float32"), training=True, **call)
+
+
+def test_jit_compile_is_validated_and_kept_in_the_config():
+    with pytest.raises(SeqKerasError, match="jit_compile"):
+        layers.GRU(3, jit_compile="yes")
+    layer = layers.GRU(3, jit_compile=False)
+    assert layers.GRU.from_config(layer.get_config()).jit_compile is False
