@@ -42,45 +42,71 @@ def _flat(stacked: Tensor) -> Tensor:
 
 
 @tf.function(jit_compile=True, reduce_retracing=True)
-def _forward(cell, projected, initial_states, weights):
+def _forward(cell, projected, mask, initial_states, weights, zero_output_for_mask):
     steps = tf.shape(projected)[0]
     # Traced only to learn how many tensors a step keeps for its backward step; XLA drops it.
     saved_count = len(cell.forward_step(projected[0], list(initial_states), weights, None)[1])
+    outputs = tf.TensorArray(projected.dtype, size=steps)
     states_kept = [tf.TensorArray(s.dtype, size=steps) for s in initial_states]
     saved_kept = [tf.TensorArray(projected.dtype, size=steps) for _ in range(saved_count)]
 
-    def body(t, states, states_kept, saved_kept):
+    def body(t, states, output, outputs, states_kept, saved_kept):
         new_states, saved = cell.forward_step(projected[t], list(states), weights, None)
-        states_kept = [kept.write(t, s) for kept, s in zip(states_kept, new_states)]
-        saved_kept = [kept.write(t, s) for kept, s in zip(saved_kept, saved)]
-        return t + 1, new_states, states_kept, saved_kept
+        # A masked step keeps the states, and outputs zeros or the previous output, as
+        # keras.layers.RNN does.
+        kept = mask[t]
+        skipped = tf.zeros_like(output) if zero_output_for_mask else output
+        output = tf.where(kept, new_states[0], skipped)
+        new_states = [tf.where(kept, new, old) for new, old in zip(new_states, states)]
+        outputs = outputs.write(t, output)
+        states_kept = [array.write(t, s) for array, s in zip(states_kept, new_states)]
+        saved_kept = [array.write(t, s) for array, s in zip(saved_kept, saved)]
+        return t + 1, new_states, output, outputs, states_kept, saved_kept
 
-    _, _, states_kept, saved_kept = tf.while_loop(
-        lambda t, *_: t < steps, body, (0, list(initial_states), states_kept, saved_kept)
+    loop_state = (0, list(initial_states), tf.zeros_like(initial_states[0]), outputs)
+    _, _, _, outputs, states_kept, saved_kept = tf.while_loop(
+        lambda t, *_: t < steps, body, (*loop_state, states_kept, saved_kept)
     )
-    return [kept.stack() for kept in states_kept], [kept.stack() for kept in saved_kept]
+    stacked = [array.stack() for array in (outputs, *states_kept, *saved_kept)]
+    return stacked[0], stacked[1 : 1 + len(initial_states)], stacked[1 + len(initial_states) :]
 
 
 @tf.function(jit_compile=True, reduce_retracing=True)
-def _backward(cell, d_outputs, d_final_states, initial_states, all_states, saved, weights):
+def _backward(
+    cell,
+    d_outputs,
+    d_final_states,
+    mask,
+    initial_states,
+    all_states,
+    saved,
+    weights,
+    zero_output_for_mask,
+):
     steps = tf.shape(d_outputs)[0]
     previous = [_previous(s0, s) for s0, s in zip(initial_states, all_states)]
     d_projected = tf.TensorArray(d_outputs.dtype, size=steps)
 
-    def body(t, d_states, d_projected):
-        d_states = [d_states[0] + d_outputs[t], *d_states[1:]]
+    def body(t, d_states, d_output, d_projected):
+        kept = mask[t]
+        d_output = d_output + d_outputs[t]
+        d_new_states = [d_states[0] + d_output, *d_states[1:]]
         d_projected_t, d_previous = cell.backward_step(
-            d_states,
+            [tf.where(kept, d, tf.zeros_like(d)) for d in d_new_states],
             [s[t] for s in saved],
             [p[t] for p in previous],
             [s[t] for s in all_states],
             weights,
         )
-        return t - 1, d_previous, d_projected.write(t, d_projected_t)
+        d_previous = [
+            dp + tf.where(kept, tf.zeros_like(d), d) for dp, d in zip(d_previous, d_states)
+        ]
+        carried = tf.zeros_like(d_output) if zero_output_for_mask else d_output
+        d_output = tf.where(kept, tf.zeros_like(d_output), carried)
+        return t - 1, d_previous, d_output, d_projected.write(t, d_projected_t)
 
-    _, d_initial_states, d_projected = tf.while_loop(
-        lambda t, *_: t >= 0, body, (steps - 1, list(d_final_states), d_projected)
-    )
+    loop_state = (steps - 1, list(d_final_states), tf.zeros_like(d_outputs[0]), d_projected)
+    _, d_initial_states, _, d_projected = tf.while_loop(lambda t, *_: t >= 0, body, loop_state)
     d_projected = d_projected.stack()
     d_weights = cell.recurrent_weight_gradients(
         _flat(d_projected),
@@ -95,40 +121,57 @@ def _backward(cell, d_outputs, d_final_states, initial_states, all_states, saved
 def compiled_loop(
     cell: RecurrentCell,
     projected: Tensor,
+    mask: Tensor,
     initial_states: Sequence[Tensor],
     weights: Sequence[Tensor],
+    zero_output_for_mask: bool = False,
 ) -> tuple[Tensor, list[Tensor]]:
     """Runs `cell` over `projected` in the compiled loops above, differentiable.
 
     Args:
         cell: a cell whose `compiled_loop_blocker()` is None.
         projected: x<t>·W + b for every step, time-major (time, batch, gate_count * units).
+        mask: boolean (time, batch, 1), False at the steps to skip.
         initial_states: the states before the first step, each (batch, size).
         weights: `cell.recurrent_weights()`, in the compute dtype.
+        zero_output_for_mask: whether a skipped step outputs zeros rather than the previous
+            output.
 
     Returns:
-        `(outputs, final_states)`: a<1..T> time-major (time, batch, units) and the states after
-        the last step. Gradients flow to `projected`, `initial_states` and `weights`.
+        `(outputs, final_states)`: the outputs, time-major (time, batch, units), and the states
+        after the last step. Gradients flow to `projected`, `initial_states` and `weights`.
     """
     state_count = len(initial_states)
+    mask = tf.convert_to_tensor(mask)
 
     @tf.custom_gradient
     def loop(projected, *states_and_weights):
         projected = tf.stop_gradient(projected)
         states_and_weights = [tf.stop_gradient(t) for t in states_and_weights]
         initial, kept_weights = states_and_weights[:state_count], states_and_weights[state_count:]
-        all_states, saved = _forward(cell, projected, initial, kept_weights)
+        outputs, all_states, saved = _forward(
+            cell, projected, mask, initial, kept_weights, zero_output_for_mask
+        )
 
         def gradient(d_outputs, *d_final_states):
+            d_outputs = tf.zeros_like(outputs) if d_outputs is None else d_outputs
             d_final_states = [
                 tf.zeros_like(s[-1]) if d is None else d for s, d in zip(all_states, d_final_states)
             ]
             d_projected, d_initial, d_weights = _backward(
-                cell, d_outputs, d_final_states, initial, all_states, saved, kept_weights
+                cell,
+                d_outputs,
+                d_final_states,
+                mask,
+                initial,
+                all_states,
+                saved,
+                kept_weights,
+                zero_output_for_mask,
             )
             return (d_projected, *d_initial, *d_weights)
 
-        return (all_states[0], *[s[-1] for s in all_states]), gradient
+        return (outputs, *[s[-1] for s in all_states]), gradient
 
     outputs, *final_states = loop(projected, *initial_states, *weights)
     return outputs, final_states

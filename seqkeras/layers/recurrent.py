@@ -4,11 +4,11 @@ A cell writes its equations once, in `forward_step`. Its sequence layer builds t
 function once per call (`RecurrentCell.make_step`): the recurrent weights are read, and split
 into the blocks the step multiplies by, outside the loop, so the loop holds only the two
 matmuls x<t>·W and a<t-1>·U and the gate arithmetic. That loop is TensorFlow's, differentiated
-by TensorFlow; it serves inference, masks and recurrent dropout.
+by TensorFlow; it serves inference (what the exports trace), unrolling and recurrent dropout.
 
-Training without those runs in `compiled_loop` instead: the same `forward_step` compiled by
-XLA, and each cell's `backward_step` (its equations differentiated by hand, checked against
-TensorFlow's autodiff in the tests). The layer's `jit_compile` chooses.
+Training otherwise runs in `compiled_loop`: the same `forward_step` compiled by XLA, and each
+cell's `backward_step` (its equations differentiated by hand, checked against TensorFlow's
+autodiff in the tests). The layer's `jit_compile` chooses.
 """
 
 from __future__ import annotations
@@ -300,8 +300,8 @@ class RecurrentLayer(keras.layers.RNN):
 
     `jit_compile` chooses the training loop, as `use_cudnn` does for `keras.layers.LSTM`:
     `"auto"` (default) trains in the XLA-compiled loop (`compiled_loop`) whenever it can (the
-    TensorFlow backend, no mask, no `unroll`, no recurrent dropout, activations among sigmoid,
-    tanh, relu and linear) and in TensorFlow's loop otherwise; `True` requires the compiled loop
+    TensorFlow backend, no `unroll`, no recurrent dropout, activations among sigmoid, tanh,
+    relu and linear) and in TensorFlow's loop otherwise; `True` requires the compiled loop
     (a `SeqKerasError` names what prevents it); `False` never uses it. Inference always runs
     TensorFlow's loop, which is what the exports trace.
 
@@ -369,9 +369,9 @@ class RecurrentLayer(keras.layers.RNN):
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         if training and not inputs_projected and self.jit_compile:
-            blocker = self.compiled_loop_blocker(mask)
+            blocker = self.compiled_loop_blocker()
             if blocker is None:
-                return self.compiled_inner_loop(sequences, initial_state, training)
+                return self.compiled_inner_loop(sequences, initial_state, mask, training)
             if self.jit_compile is True:
                 raise SeqKerasError(
                     f"{self.name}: jit_compile=True cannot train with {blocker}; pass "
@@ -398,28 +398,35 @@ class RecurrentLayer(keras.layers.RNN):
             return_all_outputs=self.return_sequences,
         )
 
-    def compiled_loop_blocker(self, mask: Tensor | None) -> str | None:
-        """Why this call cannot train in the compiled loop, or None when it can."""
+    def compiled_loop_blocker(self) -> str | None:
+        """Why this layer cannot train in the compiled loop, or None when it can."""
         if keras.backend.backend() != "tensorflow":
             return f"the {keras.backend.backend()} backend"
         if self.unroll:
             return "unroll=True"
-        if mask is not None:
-            return "a mask"
         return self.cell.compiled_loop_blocker()
 
     def compiled_inner_loop(
-        self, sequences: Tensor, initial_state: Sequence[Tensor], training: bool
+        self,
+        sequences: Tensor,
+        initial_state: Sequence[Tensor],
+        mask: Tensor | None,
+        training: bool,
     ) -> tuple[Tensor, Tensor, list[Tensor]]:
         """`inner_loop` in `compiled_loop`: the projection x<t>·W + b of every step in one
         matmul, then the recurrence compiled by XLA."""
         from seqkeras.layers.compiled_loop import compiled_loop
 
         projected = ops.transpose(self.cell.project_inputs(sequences, training), (1, 0, 2))
+        if mask is None:
+            mask = ops.ones(ops.shape(sequences)[:2], dtype="bool")
+        mask = ops.expand_dims(ops.transpose(ops.cast(mask, "bool")), -1)
         if self.go_backwards:
-            projected = ops.flip(projected, axis=0)
+            projected, mask = ops.flip(projected, axis=0), ops.flip(mask, axis=0)
         weights = [ops.cast(w, self.cell.compute_dtype) for w in self.cell.recurrent_weights()]
-        outputs, states = compiled_loop(self.cell, projected, list(initial_state), weights)
+        outputs, states = compiled_loop(
+            self.cell, projected, mask, list(initial_state), weights, self.zero_output_for_mask
+        )
         return outputs[-1], ops.transpose(outputs, (1, 0, 2)), states
 
     @property

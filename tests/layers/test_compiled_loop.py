@@ -28,10 +28,11 @@ def twins(make, **options):
     return compiled, reference
 
 
-def values_and_gradients(layer, x, initial_state):
+def values_and_gradients(layer, x, initial_state, mask):
     with tf.GradientTape() as tape:
         tape.watch([x, *initial_state])
-        outputs = keras.tree.flatten(layer(x, initial_state=initial_state, training=True))
+        outputs = layer(x, initial_state=initial_state, mask=mask, training=True)
+        outputs = keras.tree.flatten(outputs)
         loss = sum(tf.reduce_sum(o * tf.cos(3.0 * o + float(i))) for i, o in enumerate(outputs))
     gradients = tape.gradient(loss, [x, *initial_state, *layer.trainable_variables])
     return outputs, gradients
@@ -48,10 +49,24 @@ def values_and_gradients(layer, x, initial_state):
     ],
     ids=["last", "sequences-states", "backwards", "states-backwards"],
 )
-def test_compiled_loop_equals_tensorflows_loop_and_its_autodiff(cell, options):
+@pytest.mark.parametrize("masking", ["none", "right-padded", "holes"])
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
+def test_compiled_loop_equals_tensorflows_loop_and_its_autodiff(
+    cell, options, masking, zero_output_for_mask
+):
+    if masking == "none" and zero_output_for_mask:
+        pytest.skip("zero_output_for_mask only acts on masked steps")
     rng = np.random.default_rng(0)
     x = tf.constant(rng.normal(size=(3, 7, 4)).astype("float32"))
+    mask = None
+    if masking != "none":
+        mask = np.ones((3, 7), dtype=bool)
+        mask[1, 4:] = False
+        mask[2, 1:] = False
+        if masking == "holes":
+            mask[0, [0, 3]] = False
     compiled, reference = twins(CELLS[cell], **options)
+    compiled.zero_output_for_mask = reference.zero_output_for_mask = zero_output_for_mask
     compiled.build(x.shape)
     reference.build(x.shape)
     weights = [
@@ -64,8 +79,8 @@ def test_compiled_loop_equals_tensorflows_loop_and_its_autodiff(cell, options):
         tf.constant(rng.normal(size=(3, 5)).astype("float32")) for _ in range(state_count)
     ]
 
-    ours, our_gradients = values_and_gradients(compiled, x, initial_state)
-    theirs, their_gradients = values_and_gradients(reference, x, initial_state)
+    ours, our_gradients = values_and_gradients(compiled, x, initial_state, mask)
+    theirs, their_gradients = values_and_gradients(reference, x, initial_state, mask)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a, b, atol=1e-5)
     assert len(our_gradients) == len(their_gradients) == 1 + state_count + len(weights)
@@ -73,18 +88,22 @@ def test_compiled_loop_equals_tensorflows_loop_and_its_autodiff(cell, options):
         np.testing.assert_allclose(a, b, atol=2e-5, rtol=1e-4)
 
 
-def test_bidirectional_lstm_trains_compiled_like_tensorflows_loop():
+def test_masked_bidirectional_lstm_trains_compiled_like_tensorflows_loop():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(8, 6, 3)).astype("float32")
-    y = rng.normal(size=(8, 1)).astype("float32")
+    x[:3, 4:] = 0.0
+    y = rng.normal(size=(8, 6, 1)).astype("float32")
     histories = []
     for jit_compile in (True, False):
         keras.utils.set_random_seed(0)
         model = keras.Sequential(
             [
                 keras.Input((6, 3)),
+                keras.layers.Masking(0.0),
                 keras.layers.Bidirectional(
-                    layers.LSTM(4, jit_compile=jit_compile, dropout=0.2, seed=3)
+                    layers.LSTM(
+                        4, jit_compile=jit_compile, dropout=0.2, seed=3, return_sequences=True
+                    )
                 ),
                 keras.layers.Dense(1),
             ]
@@ -100,8 +119,7 @@ def test_auto_falls_back_to_tensorflows_loop_where_the_compiled_one_cannot_run()
     for layer, call in [
         (layers.LSTM(3, recurrent_dropout=0.5), dict()),
         (layers.GRU(3, activation="softplus"), dict()),
-        (layers.SimpleRNN(3, unroll=True), dict()),
-        (layers.LSTM(3), dict(mask=mask)),
+        (layers.SimpleRNN(3, unroll=True), dict(mask=mask)),
     ]:
         assert layer(x, training=True, **call).shape == (2, 3)
 
@@ -112,7 +130,6 @@ def test_auto_falls_back_to_tensorflows_loop_where_the_compiled_one_cannot_run()
         (layers.LSTM(3, recurrent_dropout=0.5, jit_compile=True), dict(), "recurrent_dropout"),
         (layers.GRU(3, activation="softplus", jit_compile=True), dict(), "`activation`"),
         (layers.SimpleRNN(3, unroll=True, jit_compile=True), dict(), "unroll"),
-        (layers.LSTM(3, jit_compile=True), dict(mask=np.array([[True, False]] * 2)), "a mask"),
     ],
 )
 def test_required_compiled_loop_names_what_prevents_it(layer, call, blocker):
