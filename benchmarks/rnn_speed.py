@@ -6,8 +6,9 @@ Train step (forward, backward and Adam update in one `tf.function`, batch 64, 50
 round after round, and each figure is the median over the rounds, so a machine that gets busier
 during the run slows all of them alike.
 
-The seqkeras layers train in their XLA-compiled loop (`jit_compile="auto"`, the default); the
-row "lever: seqkeras LSTM(jit_compile=False)" is the same layer in TensorFlow's while loop.
+The seqkeras layers train as `jit_compile="auto"` (the default) chooses: the LSTM in its
+XLA-compiled loop, the GRU and SimpleRNN in TensorFlow's while loop; the rows
+"lever: ...(jit_compile=...)" train the same layers in the other loop.
 Levers tried on the seqkeras LSTM (rows "lever: ..."), kept in the table whether they win or
 lose: the whole train step under XLA (`jit_compile=True`), one matmul per step on [x<t>, a<t-1>]
 against the stacked [W; U], TensorFlow's fused LSTM kernel (`BlockLSTMV2`, one op for the whole
@@ -98,6 +99,10 @@ CONTENDERS = {
     "keras.layers.RNN(seqkeras GRUCell)": lambda: keras.layers.RNN(layers.GRUCell(UNITS)),
     "keras.layers.GRU() (reset_after=True)": lambda: keras.layers.GRU(UNITS),
     "lever: seqkeras LSTM(jit_compile=False)": lambda: layers.LSTM(UNITS, jit_compile=False),
+    "lever: seqkeras GRU(jit_compile=True)": lambda: layers.GRU(UNITS, jit_compile=True),
+    "lever: seqkeras SimpleRNN(jit_compile=True)": lambda: layers.SimpleRNN(
+        UNITS, jit_compile=True
+    ),
     "lever: seqkeras LSTM, one matmul on [x, a]": lambda: RecurrentLayer(
         StackedMatmulLSTMCell(UNITS), jit_compile=False
     ),
@@ -116,6 +121,8 @@ RATIOS = [
     ("seqkeras GRU", "keras.layers.GRU() (reset_after=True)"),
     ("lever: seqkeras LSTM, XLA train step", "seqkeras LSTM"),
     ("seqkeras LSTM", "lever: seqkeras LSTM(jit_compile=False)"),
+    ("lever: seqkeras GRU(jit_compile=True)", "seqkeras GRU"),
+    ("lever: seqkeras SimpleRNN(jit_compile=True)", "seqkeras SimpleRNN"),
     ("lever: seqkeras LSTM, one matmul on [x, a]", "lever: seqkeras LSTM(jit_compile=False)"),
     ("lever: seqkeras LSTM, fused BlockLSTMV2 kernel", "lever: seqkeras LSTM(jit_compile=False)"),
     ("lever: seqkeras LSTM(unroll=True)", "lever: seqkeras LSTM(jit_compile=False)"),

@@ -52,13 +52,14 @@ def _forward(cell, projected, mask, initial_states, weights, zero_output_for_mas
 
     def body(t, states, output, outputs, states_kept, saved_kept):
         new_states, saved = cell.forward_step(projected[t], list(states), weights, None)
-        # A masked step keeps the states, and outputs zeros or the previous output, as
-        # keras.layers.RNN does.
-        kept = mask[t]
-        skipped = tf.zeros_like(output) if zero_output_for_mask else output
-        output = tf.where(kept, new_states[0], skipped)
-        new_states = [tf.where(kept, new, old) for new, old in zip(new_states, states)]
-        outputs = outputs.write(t, output)
+        if mask is not None:
+            # A masked step keeps the states, and outputs zeros or the previous output, as
+            # keras.layers.RNN does.
+            kept = mask[t]
+            skipped = tf.zeros_like(output) if zero_output_for_mask else output
+            output = tf.where(kept, new_states[0], skipped)
+            new_states = [tf.where(kept, new, old) for new, old in zip(new_states, states)]
+            outputs = outputs.write(t, output)
         states_kept = [array.write(t, s) for array, s in zip(states_kept, new_states)]
         saved_kept = [array.write(t, s) for array, s in zip(saved_kept, saved)]
         return t + 1, new_states, output, outputs, states_kept, saved_kept
@@ -67,8 +68,8 @@ def _forward(cell, projected, mask, initial_states, weights, zero_output_for_mas
     _, _, _, outputs, states_kept, saved_kept = tf.while_loop(
         lambda t, *_: t < steps, body, (*loop_state, states_kept, saved_kept)
     )
-    stacked = [array.stack() for array in (outputs, *states_kept, *saved_kept)]
-    return stacked[0], stacked[1 : 1 + len(initial_states)], stacked[1 + len(initial_states) :]
+    all_states, saved = [a.stack() for a in states_kept], [a.stack() for a in saved_kept]
+    return all_states[0] if mask is None else outputs.stack(), all_states, saved
 
 
 @tf.function(jit_compile=True, reduce_retracing=True)
@@ -88,21 +89,26 @@ def _backward(
     d_projected = tf.TensorArray(d_outputs.dtype, size=steps)
 
     def body(t, d_states, d_output, d_projected):
-        kept = mask[t]
         d_output = d_output + d_outputs[t]
         d_new_states = [d_states[0] + d_output, *d_states[1:]]
+        if mask is not None:
+            kept = mask[t]
+            d_new_states = [tf.where(kept, d, tf.zeros_like(d)) for d in d_new_states]
         d_projected_t, d_previous = cell.backward_step(
-            [tf.where(kept, d, tf.zeros_like(d)) for d in d_new_states],
+            d_new_states,
             [s[t] for s in saved],
             [p[t] for p in previous],
             [s[t] for s in all_states],
             weights,
         )
-        d_previous = [
-            dp + tf.where(kept, tf.zeros_like(d), d) for dp, d in zip(d_previous, d_states)
-        ]
-        carried = tf.zeros_like(d_output) if zero_output_for_mask else d_output
-        d_output = tf.where(kept, tf.zeros_like(d_output), carried)
+        if mask is None:
+            d_output = tf.zeros_like(d_output)
+        else:
+            d_previous = [
+                dp + tf.where(kept, tf.zeros_like(d), d) for dp, d in zip(d_previous, d_states)
+            ]
+            carried = tf.zeros_like(d_output) if zero_output_for_mask else d_output
+            d_output = tf.where(kept, tf.zeros_like(d_output), carried)
         return t - 1, d_previous, d_output, d_projected.write(t, d_projected_t)
 
     loop_state = (steps - 1, list(d_final_states), tf.zeros_like(d_outputs[0]), d_projected)
@@ -121,7 +127,7 @@ def _backward(
 def compiled_loop(
     cell: RecurrentCell,
     projected: Tensor,
-    mask: Tensor,
+    mask: Tensor | None,
     initial_states: Sequence[Tensor],
     weights: Sequence[Tensor],
     zero_output_for_mask: bool = False,
@@ -131,7 +137,7 @@ def compiled_loop(
     Args:
         cell: a cell whose `compiled_loop_blocker()` is None.
         projected: x<t>·W + b for every step, time-major (time, batch, gate_count * units).
-        mask: boolean (time, batch, 1), False at the steps to skip.
+        mask: boolean (time, batch, 1), False at the steps to skip; None: no step skipped.
         initial_states: the states before the first step, each (batch, size).
         weights: `cell.recurrent_weights()`, in the compute dtype.
         zero_output_for_mask: whether a skipped step outputs zeros rather than the previous
@@ -142,7 +148,6 @@ def compiled_loop(
         after the last step. Gradients flow to `projected`, `initial_states` and `weights`.
     """
     state_count = len(initial_states)
-    mask = tf.convert_to_tensor(mask)
 
     @tf.custom_gradient
     def loop(projected, *states_and_weights):

@@ -72,6 +72,7 @@ class LSTMCell(RecurrentCell):
     """
 
     gate_count = 4
+    compiled_loop_by_default = True
 
     def __init__(
         self,

@@ -100,6 +100,11 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
     """
 
     gate_count = 1
+    # Whether jit_compile="auto" trains this cell in `compiled_loop`: only where
+    # benchmarks/rnn_speed.py measures it faster than TensorFlow's loop. XLA runs each step's
+    # small matmul on one core; TensorFlow's loop pays per op but uses both, and wins for
+    # cells with few ops per step.
+    compiled_loop_by_default = False
 
     def __init__(
         self,
@@ -299,11 +304,12 @@ class RecurrentLayer(keras.layers.RNN):
     masking, initial_state, Bidirectional, dropout) works unchanged.
 
     `jit_compile` chooses the training loop, as `use_cudnn` does for `keras.layers.LSTM`:
-    `"auto"` (default) trains in the XLA-compiled loop (`compiled_loop`) whenever it can (the
-    TensorFlow backend, no `unroll`, no recurrent dropout, activations among sigmoid, tanh,
-    relu and linear) and in TensorFlow's loop otherwise; `True` requires the compiled loop
-    (a `SeqKerasError` names what prevents it); `False` never uses it. Inference always runs
-    TensorFlow's loop, which is what the exports trace.
+    `True` trains in the XLA-compiled loop (`compiled_loop`), and raises a `SeqKerasError`
+    naming what prevents it (another backend, `unroll`, recurrent dropout, an activation other
+    than sigmoid, tanh, relu or linear); `False` trains in TensorFlow's loop; `"auto"`
+    (default) uses the compiled loop where it can run and is the faster one
+    (`RecurrentCell.compiled_loop_by_default`: the LSTM). Inference always runs TensorFlow's
+    loop, which is what the exports trace.
 
     `accepts_projected_inputs` declares that `inner_loop` can run over x<t>·W + b computed for
     the whole sequence beforehand (`inputs_projected=True`), as the TFLite export does.
@@ -368,7 +374,10 @@ class RecurrentLayer(keras.layers.RNN):
         x<t>·W + b for every step (`cell.project_inputs` of the whole sequence, one matmul)."""
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
-        if training and not inputs_projected and self.jit_compile:
+        compiled = self.jit_compile is True or (
+            self.jit_compile == "auto" and self.cell.compiled_loop_by_default
+        )
+        if training and not inputs_projected and compiled:
             blocker = self.compiled_loop_blocker()
             if blocker is None:
                 return self.compiled_inner_loop(sequences, initial_state, mask, training)
@@ -418,11 +427,11 @@ class RecurrentLayer(keras.layers.RNN):
         from seqkeras.layers.compiled_loop import compiled_loop
 
         projected = ops.transpose(self.cell.project_inputs(sequences, training), (1, 0, 2))
-        if mask is None:
-            mask = ops.ones(ops.shape(sequences)[:2], dtype="bool")
-        mask = ops.expand_dims(ops.transpose(ops.cast(mask, "bool")), -1)
+        if mask is not None:
+            mask = ops.expand_dims(ops.transpose(ops.cast(mask, "bool")), -1)
         if self.go_backwards:
-            projected, mask = ops.flip(projected, axis=0), ops.flip(mask, axis=0)
+            projected = ops.flip(projected, axis=0)
+            mask = None if mask is None else ops.flip(mask, axis=0)
         weights = [ops.cast(w, self.cell.compute_dtype) for w in self.cell.recurrent_weights()]
         outputs, states = compiled_loop(
             self.cell, projected, mask, list(initial_state), weights, self.zero_output_for_mask

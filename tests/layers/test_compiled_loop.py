@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from seqkeras import layers
 from seqkeras.errors import SeqKerasError
+from seqkeras.layers.recurrent import RecurrentLayer
 
 CELLS = {
     "lstm": lambda **kw: layers.LSTM(5, **kw),
@@ -49,13 +50,8 @@ def values_and_gradients(layer, x, initial_state, mask):
     ],
     ids=["last", "sequences-states", "backwards", "states-backwards"],
 )
-@pytest.mark.parametrize("masking", ["none", "right-padded", "holes"])
-@pytest.mark.parametrize("zero_output_for_mask", [False, True])
-def test_compiled_loop_equals_tensorflows_loop_and_its_autodiff(
-    cell, options, masking, zero_output_for_mask
-):
-    if masking == "none" and zero_output_for_mask:
-        pytest.skip("zero_output_for_mask only acts on masked steps")
+@pytest.mark.parametrize("masking", ["none", "right-padded", "holes", "holes-zero-output"])
+def test_compiled_loop_equals_tensorflows_loop_and_its_autodiff(cell, options, masking):
     rng = np.random.default_rng(0)
     x = tf.constant(rng.normal(size=(3, 7, 4)).astype("float32"))
     mask = None
@@ -63,10 +59,11 @@ def test_compiled_loop_equals_tensorflows_loop_and_its_autodiff(
         mask = np.ones((3, 7), dtype=bool)
         mask[1, 4:] = False
         mask[2, 1:] = False
-        if masking == "holes":
+        if masking.startswith("holes"):
             mask[0, [0, 3]] = False
     compiled, reference = twins(CELLS[cell], **options)
-    compiled.zero_output_for_mask = reference.zero_output_for_mask = zero_output_for_mask
+    zero_output = masking == "holes-zero-output"
+    compiled.zero_output_for_mask = reference.zero_output_for_mask = zero_output
     compiled.build(x.shape)
     reference.build(x.shape)
     weights = [
@@ -113,13 +110,36 @@ def test_masked_bidirectional_lstm_trains_compiled_like_tensorflows_loop():
     np.testing.assert_allclose(histories[0], histories[1], rtol=1e-4)
 
 
+def test_auto_compiles_the_lstm_and_keeps_tensorflows_loop_for_the_gru_and_simple_rnn(
+    monkeypatch,
+):
+    compiled = []
+    original = RecurrentLayer.compiled_inner_loop
+
+    def spy(layer, *args):
+        compiled.append(type(layer).__name__)
+        return original(layer, *args)
+
+    monkeypatch.setattr(RecurrentLayer, "compiled_inner_loop", spy)
+    x = np.ones((2, 4, 3), "float32")
+    for layer in (
+        layers.LSTM(3),
+        layers.GRU(3),
+        layers.SimpleRNN(3),
+        layers.GRU(3, jit_compile=True),
+    ):
+        layer(x, training=True)
+        layer(x, training=False)
+    assert compiled == ["LSTM", "GRU"]
+
+
 def test_auto_falls_back_to_tensorflows_loop_where_the_compiled_one_cannot_run():
     x = np.ones((2, 4, 3), "float32")
     mask = np.array([[True] * 4, [True, True, False, False]])
     for layer, call in [
         (layers.LSTM(3, recurrent_dropout=0.5), dict()),
-        (layers.GRU(3, activation="softplus"), dict()),
-        (layers.SimpleRNN(3, unroll=True), dict(mask=mask)),
+        (layers.LSTM(3, activation="softplus"), dict()),
+        (layers.LSTM(3, unroll=True), dict(mask=mask)),
     ]:
         assert layer(x, training=True, **call).shape == (2, 3)
 
