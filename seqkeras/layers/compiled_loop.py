@@ -152,21 +152,18 @@ def compiled_loop(
     @tf.custom_gradient
     def loop(projected, *states_and_weights):
         projected = tf.stop_gradient(projected)
-        states_and_weights = [tf.stop_gradient(t) for t in states_and_weights]
-        initial, kept_weights = states_and_weights[:state_count], states_and_weights[state_count:]
+        held = [tf.stop_gradient(t) for t in states_and_weights]
+        initial, kept_weights = held[:state_count], held[state_count:]
         outputs, all_states, saved = _forward(
             cell, projected, mask, initial, kept_weights, zero_output_for_mask
         )
 
+        # TensorFlow passes zeros, not None, for the outputs the loss does not use.
         def gradient(d_outputs, *d_final_states):
-            d_outputs = tf.zeros_like(outputs) if d_outputs is None else d_outputs
-            d_final_states = [
-                tf.zeros_like(s[-1]) if d is None else d for s, d in zip(all_states, d_final_states)
-            ]
             d_projected, d_initial, d_weights = _backward(
                 cell,
                 d_outputs,
-                d_final_states,
+                list(d_final_states),
                 mask,
                 initial,
                 all_states,
