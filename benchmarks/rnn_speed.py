@@ -1,7 +1,8 @@
 """Speed of the seqkeras recurrent layers next to Keras's own, side by side in one run.
 
 Train step (forward, backward and Adam update in one `tf.function`, batch 64, 50 steps,
-64 features, 256 units, MSE on a Dense(1) head) and forward pass at batch 1
+64 features, 256 units, MSE on a Dense(1) head; also a masked bidirectional LSTM, the encoder
+the tasks build) and forward pass at batch 1
 (`predict_on_batch`). The contenders are measured in turns,
 round after round, and each figure is the median over the rounds, so a machine that gets busier
 during the run slows all of them alike.
@@ -38,6 +39,7 @@ from seqkeras import layers
 from seqkeras.layers.recurrent import RecurrentLayer
 
 BATCH, TIME, FEATURES, UNITS = 64, 50, 64, 256
+VALID = 40
 
 
 class StackedMatmulLSTMCell(layers.LSTMCell):
@@ -85,6 +87,10 @@ class FusedKernelLSTM(RecurrentLayer):
         return a[-1], tf.transpose(a, [1, 0, 2]), [a[-1], c[-1]]
 
 
+def masked_bidirectional(lstm):
+    return keras.Sequential([keras.layers.Masking(0.0), keras.layers.Bidirectional(lstm(UNITS))])
+
+
 CONTENDERS = {
     "keras.layers.LSTM": lambda: keras.layers.LSTM(UNITS),
     "seqkeras LSTM": lambda: layers.LSTM(UNITS),
@@ -98,6 +104,9 @@ CONTENDERS = {
     # every step instead of once per sequence.
     "keras.layers.RNN(seqkeras GRUCell)": lambda: keras.layers.RNN(layers.GRUCell(UNITS)),
     "keras.layers.GRU() (reset_after=True)": lambda: keras.layers.GRU(UNITS),
+    # An encoder as the tasks build it: both directions, behind a mask (right padding).
+    "Bidirectional(keras.layers.LSTM), masked": lambda: masked_bidirectional(keras.layers.LSTM),
+    "Bidirectional(seqkeras LSTM), masked": lambda: masked_bidirectional(layers.LSTM),
     "lever: seqkeras LSTM(jit_compile=False)": lambda: layers.LSTM(UNITS, jit_compile=False),
     "lever: seqkeras GRU(jit_compile=True)": lambda: layers.GRU(UNITS, jit_compile=True),
     "lever: seqkeras SimpleRNN(jit_compile=True)": lambda: layers.SimpleRNN(
@@ -119,6 +128,7 @@ RATIOS = [
     ("seqkeras SimpleRNN", "keras.layers.SimpleRNN"),
     ("seqkeras GRU", "keras.layers.RNN(seqkeras GRUCell)"),
     ("seqkeras GRU", "keras.layers.GRU() (reset_after=True)"),
+    ("Bidirectional(seqkeras LSTM), masked", "Bidirectional(keras.layers.LSTM), masked"),
     ("lever: seqkeras LSTM, XLA train step", "seqkeras LSTM"),
     ("seqkeras LSTM", "lever: seqkeras LSTM(jit_compile=False)"),
     ("lever: seqkeras GRU(jit_compile=True)", "seqkeras GRU"),
@@ -183,12 +193,12 @@ def lstm_train_step_gflop():
 
 def run(rounds, steps):
     rng = np.random.default_rng(0)
+    # Half the rows are right-padded with zeros after VALID steps (what the masked
+    # contenders skip; the others read the zeros like any input).
+    padded = rng.normal(size=(steps, BATCH, TIME, FEATURES)).astype("float32")
+    padded[:, BATCH // 2 :, VALID:] = 0.0
     batches = [
-        (
-            tf.constant(rng.normal(size=(BATCH, TIME, FEATURES)).astype("float32")),
-            tf.constant(rng.normal(size=(BATCH, 1)).astype("float32")),
-        )
-        for _ in range(steps)
+        (tf.constant(x), tf.constant(rng.normal(size=(BATCH, 1)).astype("float32"))) for x in padded
     ]
     x1 = batches[0][0][:1].numpy()
     models = {name: build(make) for name, make in CONTENDERS.items()}
@@ -246,7 +256,8 @@ def report(
         f"Command: `{command}`  ",
         f"Machine: {cpu_cores()}, TensorFlow {tf.__version__}, Keras {keras.__version__}.  ",
         f"Train step: batch {BATCH}, {TIME} steps, {FEATURES} features, {UNITS} units, "
-        f"Adam, one `tf.function` per step; median of {rounds} rounds of {steps} steps each, "
+        f"Adam, one `tf.function` per step, half the rows right-padded with zeros after {VALID} "
+        f"steps (masked rows: behind `Masking`); median of {rounds} rounds of {steps} steps each, "
         "contenders interleaved. Forward: `predict_on_batch` at batch 1, median of the rounds' "
         "means.",
         "",

@@ -211,6 +211,8 @@ class GRU(RecurrentLayer):
         go_backwards: process the sequence backwards (and return it reversed).
         stateful: carry the final state of batch i over as the initial state of batch i+1.
         unroll: unroll the loop (faster for short sequences; a fixed length).
+        jit_compile: `"auto"` (default), True or False: whether training runs the XLA-compiled
+            loop with hand-written backpropagation through time (`RecurrentLayer`).
 
     Call arguments:
         inputs: a 3D tensor (batch, time, features).

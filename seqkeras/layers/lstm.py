@@ -266,6 +266,8 @@ class LSTM(RecurrentLayer):
         go_backwards: process the sequence backwards (and return it reversed).
         stateful: carry the final states of batch i over as the initial states of batch i+1.
         unroll: unroll the loop (faster for short sequences; a fixed length).
+        jit_compile: `"auto"` (default), True or False: whether training runs the XLA-compiled
+            loop with hand-written backpropagation through time (`RecurrentLayer`).
 
     Call arguments:
         inputs: a 3D tensor (batch, time, features).

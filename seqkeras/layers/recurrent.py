@@ -181,11 +181,11 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
         return self.bias_initializer
 
     def project_inputs(self, inputs: Tensor, training: bool = False) -> Tensor:
-        """x<t>·W + b, of one step (batch, features) or of a whole sequence (batch, time,
-        features), with the sequence's input dropout mask applied when training."""
+        """x<t>·W + b, with the input dropout mask (batch, features) applied when training: of
+        one step (batch, features), or of all steps (..., batch, features), time-major when
+        training."""
         if training and self.dropout > 0:
-            mask = self.get_dropout_mask(inputs)
-            inputs = inputs * (mask if len(inputs.shape) == 2 else ops.expand_dims(mask, 1))
+            inputs = inputs * self.get_dropout_mask(inputs)
         projected = ops.matmul(inputs, self.kernel)
         if self.use_bias:
             projected = projected + self.bias
@@ -426,7 +426,7 @@ class RecurrentLayer(keras.layers.RNN):
         matmul, then the recurrence compiled by XLA."""
         from seqkeras.layers.compiled_loop import compiled_loop
 
-        projected = ops.transpose(self.cell.project_inputs(sequences, training), (1, 0, 2))
+        projected = self.cell.project_inputs(ops.transpose(sequences, (1, 0, 2)), training)
         if mask is not None:
             mask = ops.expand_dims(ops.transpose(ops.cast(mask, "bool")), -1)
         if self.go_backwards:
