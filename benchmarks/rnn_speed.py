@@ -36,7 +36,7 @@ from results_file import cpu_cores, write_section
 from tqdm import tqdm
 
 from seqkeras import layers
-from seqkeras.layers.recurrent import RecurrentLayer
+from seqkeras.layers.recurrent_layer import RecurrentLayer
 
 BATCH, TIME, FEATURES, UNITS = 64, 50, 64, 256
 VALID = 40

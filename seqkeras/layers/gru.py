@@ -9,13 +9,8 @@ import keras
 from keras import ops
 
 from seqkeras.layers._types import Config, Identifier, Tensor
-from seqkeras.layers.recurrent import (
-    RecurrentCell,
-    RecurrentLayer,
-    apply_mask,
-    derivative,
-    get_activation,
-)
+from seqkeras.layers.recurrent import RecurrentCell, apply_mask, derivative, get_activation
+from seqkeras.layers.recurrent_layer import RecurrentLayer
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")

@@ -8,7 +8,8 @@ import keras
 from keras import ops
 
 from seqkeras.layers._types import Identifier, Tensor
-from seqkeras.layers.recurrent import RecurrentCell, RecurrentLayer, apply_mask, derivative
+from seqkeras.layers.recurrent import RecurrentCell, apply_mask, derivative
+from seqkeras.layers.recurrent_layer import RecurrentLayer
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")

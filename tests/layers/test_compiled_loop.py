@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from seqkeras import layers
 from seqkeras.errors import SeqKerasError
-from seqkeras.layers.recurrent import RecurrentLayer
+from seqkeras.layers.recurrent_layer import RecurrentLayer
 
 CELLS = {
     "lstm": lambda **kw: layers.LSTM(5, **kw),
