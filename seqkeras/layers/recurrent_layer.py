@@ -28,8 +28,8 @@ class RecurrentLayer(keras.layers.RNN):
     naming what prevents it (another backend, `unroll`, recurrent dropout, an activation other
     than sigmoid, tanh, relu or linear); `False` trains in TensorFlow's loop; `"auto"`
     (default) uses the compiled loop where it can run and is the faster one
-    (`RecurrentCell.compiled_loop_by_default`: the LSTM). Inference always runs TensorFlow's
-    loop, which is what the exports trace.
+    (`trains_compiled`: the LSTM in float32). Inference always runs TensorFlow's loop, which
+    is what the exports trace.
 
     `accepts_projected_inputs` declares that `inner_loop` can run over x<t>·W + b computed for
     the whole sequence beforehand (`inputs_projected=True`), as the TFLite export does.
@@ -94,10 +94,7 @@ class RecurrentLayer(keras.layers.RNN):
         x<t>·W + b for every step (`cell.project_inputs` of the whole sequence, one matmul)."""
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
-        compiled = self.jit_compile is True or (
-            self.jit_compile == "auto" and self.cell.compiled_loop_by_default
-        )
-        if training and not inputs_projected and compiled:
+        if training and not inputs_projected and self.trains_compiled():
             blocker = self.compiled_loop_blocker()
             if blocker is None:
                 return self.compiled_inner_loop(sequences, initial_state, mask, training)
@@ -126,6 +123,15 @@ class RecurrentLayer(keras.layers.RNN):
             zero_output_for_mask=self.zero_output_for_mask,
             return_all_outputs=self.return_sequences,
         )
+
+    def trains_compiled(self) -> bool:
+        """Whether `jit_compile` asks for the compiled loop: True, or "auto" for a cell measured
+        faster there (`RecurrentCell.compiled_loop_by_default`) computing in float32. (In
+        mixed_bfloat16, TensorFlow's loop trains the LSTM faster: XLA's CPU matmuls do not use
+        the CPU's bfloat16 instructions.)"""
+        if self.jit_compile == "auto":
+            return self.cell.compiled_loop_by_default and self.cell.compute_dtype == "float32"
+        return self.jit_compile is True
 
     def compiled_loop_blocker(self) -> str | None:
         """Why this layer cannot train in the compiled loop, or None when it can."""

@@ -110,7 +110,7 @@ def test_masked_bidirectional_lstm_trains_compiled_like_tensorflows_loop():
     np.testing.assert_allclose(histories[0], histories[1], rtol=1e-4)
 
 
-def test_auto_compiles_the_lstm_and_keeps_tensorflows_loop_for_the_gru_and_simple_rnn(
+def test_auto_compiles_the_float32_lstm_and_keeps_tensorflows_loop_for_the_others(
     monkeypatch,
 ):
     compiled = []
@@ -127,6 +127,7 @@ def test_auto_compiles_the_lstm_and_keeps_tensorflows_loop_for_the_gru_and_simpl
         layers.GRU(3),
         layers.SimpleRNN(3),
         layers.GRU(3, jit_compile=True),
+        layers.LSTM(3, dtype="mixed_bfloat16"),
     ):
         layer(x, training=True)
         layer(x, training=False)
