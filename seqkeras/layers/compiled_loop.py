@@ -2,8 +2,8 @@
 through time written out.
 
 On CPU, TensorFlow's while loop spends most of a training step dispatching the few small ops
-of each time step (benchmarks/RESULTS.md: 25% of the matmul peak for keras.layers.LSTM and
-seqkeras alike). XLA compiles a whole loop into one kernel, but TensorFlow cannot differentiate
+of each time step (benchmarks/RESULTS.md: keras.layers.LSTM trains at 25-31% of the CPU's
+matmul peak). XLA compiles a whole loop into one kernel, but TensorFlow cannot differentiate
 a compiled loop from outside it ("TensorList crossing the XLA/TF boundary"), and differentiating
 it inside XLA is slow. So this module compiles two loops and ties them with
 `tf.custom_gradient`:
@@ -14,8 +14,8 @@ it inside XLA is slow. So this module compiles two loops and ties them with
   `cell.recurrent_weight_gradients` once over all steps (large matmuls instead of one per step).
 
 The input projection x<t>·W + b stays outside, computed for all steps in one matmul and
-differentiated by TensorFlow. A layer takes this path when `RecurrentLayer.jit_compile` allows
-it (`compiled_loop_blocker`).
+differentiated by TensorFlow. A layer takes this path when its `jit_compile` asks for it
+(`RecurrentLayer.trains_compiled`) and nothing prevents it (`compiled_loop_blocker`).
 """
 
 from __future__ import annotations
