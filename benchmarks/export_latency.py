@@ -104,6 +104,9 @@ def artifacts(model, folder, representative, is_step):
             "ONNX Runtime, native LSTM (If + sequence_lens)": export.to_onnx(
                 model, f"{folder}/{name}_native.onnx"
             ),
+            "ONNX Runtime, native LSTM (If + sequence_lens), dynamic int8 weights": (
+                export.to_onnx(model, f"{folder}/{name}_native_dynamic.onnx", quantize="dynamic")
+            ),
         }
     paths = {
         "LiteRT WHILE": export.to_tflite(model, f"{folder}/{name}_while.tflite", route="while"),
@@ -121,6 +124,9 @@ def artifacts(model, folder, representative, is_step):
         ),
         "ONNX Runtime, Loop": export.to_onnx(model, f"{folder}/{name}_loop.onnx", native_rnn=False),
         "ONNX Runtime, native LSTM": export.to_onnx(model, f"{folder}/{name}_native.onnx"),
+        "ONNX Runtime, native LSTM, dynamic int8 weights": export.to_onnx(
+            model, f"{folder}/{name}_native_dynamic.onnx", quantize="dynamic"
+        ),
     }
     if not is_step:  # the step's LSTMs start from input states: nothing to fuse
         paths["LiteRT fused"] = export.to_tflite(

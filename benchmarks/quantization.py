@@ -3,9 +3,10 @@
     python benchmarks/quantization.py --task runs/demo/task [--write benchmarks/RESULTS.md]
 
 Loads a trained `dates` task (`seqkeras demo` or `seqkeras train dates` saves one), exports its
-encoder and decoder step as float32, float16 and dynamic-range int8 TFLite, translates the
-held-out split through `seqkeras.runtime` (LiteRT, greedy) with each, and reports exact match,
-artifact sizes and the latency of one translation next to the float32 export.
+encoder and decoder step as float32, float16 and dynamic-range int8 TFLite, and as float32 and
+dynamic-range int8 ONNX, translates the held-out split through `seqkeras.runtime` (LiteRT or
+ONNX Runtime, greedy) with each, and reports exact match, artifact sizes and the latency of one
+translation next to the float32 export of the same format.
 """
 
 import argparse
@@ -19,14 +20,22 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from results_file import write_section
 
-MODES = {"float32": None, "float16": "float16", "dynamic int8": "dynamic"}
+# (format, label, quantize), each format's float32 export first
+EXPORTS = [
+    ("tflite", "float32", None),
+    ("tflite", "float16", "float16"),
+    ("tflite", "dynamic int8", "dynamic"),
+    ("onnx", "float32", None),
+    ("onnx", "dynamic int8", "dynamic"),
+]
+ENGINES = {"tflite": "LiteRT", "onnx": "ONNX Runtime"}
 
 
-def bundle_bytes(path):
+def bundle_bytes(path, fmt):
     return sum(
         os.path.getsize(os.path.join(path, name))
         for name in os.listdir(path)
-        if name.endswith(".tflite")
+        if name.endswith(f".{fmt}")
     )
 
 
@@ -54,28 +63,29 @@ def main(argv=None):
     sources = [source for source, _ in examples]
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for name, quantize in MODES.items():
+        for fmt, name, quantize in EXPORTS:
             path = task.export(
-                os.path.join(folder, name.replace(" ", "_")),
-                formats=("tflite",),
+                os.path.join(folder, f"{fmt}_{name.replace(' ', '_')}"),
+                formats=(fmt,),
                 verify=False,
-                tflite_options={"quantize": quantize} if quantize else None,
+                **{f"{fmt}_options": {"quantize": quantize} if quantize else None},
                 progress=False,
             )
-            bundle = runtime.load(path, backend="tflite")
+            bundle = runtime.load(path, backend=fmt)
             translations = bundle.predict(sources, beam_width=1)
             exact = sum(t == target for t, (_, target) in zip(translations, examples))
             rows.append(
                 (
+                    fmt,
                     name,
                     exact / len(examples),
-                    bundle_bytes(path),
+                    bundle_bytes(path, fmt),
                     translation_ms(bundle, sources[0]),
                 )
             )
             print(rows[-1])
 
-    float_match, float_size = rows[0][1], rows[0][2]
+    floats = {fmt: (match, size) for fmt, name, match, size, _ in rows if name == "float32"}
     body = "\n".join(
         [
             "## Quantized exports in the task's metric (issue 3)",
@@ -83,15 +93,16 @@ def main(argv=None):
             f"Command: `python benchmarks/quantization.py {' '.join(sys.argv[1:])}`  ",
             f"Task: `dates` as trained by `seqkeras demo` (full size, "
             f"{task.config['epochs']} epochs); {len(examples)} held-out dates translated "
-            "through `seqkeras.runtime` on LiteRT with greedy decoding; latency: median of 30 "
-            "translations of one date, encoder + decoder steps, LiteRT's default threads.",
+            "through `seqkeras.runtime` with greedy decoding; latency: median of 30 "
+            "translations of one date, encoder + decoder steps, the engine's default threads. "
+            "Change and size: against the float32 export of the same format.",
             "",
-            "| TFLite export | exact match | change | size (KiB) | latency (ms) |",
+            "| export | exact match | change | size (KiB) | latency (ms) |",
             "|---|---:|---:|---:|---:|",
             *(
-                f"| {name} | {match:.2%} | {match - float_match:+.2%} | {size / 1024:.0f} "
-                f"({size / float_size:.0%}) | {ms:.2f} |"
-                for name, match, size, ms in rows
+                f"| {ENGINES[fmt]}, {name} | {match:.2%} | {match - floats[fmt][0]:+.2%} | "
+                f"{size / 1024:.0f} ({size / floats[fmt][1]:.0%}) | {ms:.2f} |"
+                for fmt, name, match, size, ms in rows
             ),
         ]
     )

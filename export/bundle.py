@@ -31,7 +31,7 @@ from .verify import DEFAULT_ATOL, check_artifact
 FORMATS = ("tflite", "onnx")
 _GRAPH_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _TFLITE_OPTIONS = ("quantize", "representative_data", "batch_size", "sequence_length", "route")
-_ONNX_OPTIONS = ("opset", "native_rnn")
+_ONNX_OPTIONS = ("opset", "native_rnn", "quantize")
 _VERSIONED = ("tensorflow", "keras", "tf2onnx", "onnx", "ai-edge-litert", "numpy")
 
 
@@ -62,12 +62,12 @@ def bundle(
             decoding settings), stored in `bundle.json` for the runtime pipelines.
         tflite_options: keyword arguments of `to_tflite` (quantize, representative_data,
             batch_size, sequence_length, route).
-        onnx_options: keyword arguments of `to_onnx` (opset, native_rnn).
+        onnx_options: keyword arguments of `to_onnx` (opset, native_rnn, quantize).
         verify: check every artifact against Keras (in the engine that runs it) on generated
             inputs (`verify.generated_inputs`: random values per input dtype and right-padded
             rows) and on `verify_inputs`; the max abs differences are recorded in
-            `bundle.json`, and a float32 artifact beyond `atol` fails the export. False
-            skips the check.
+            `bundle.json`, and a float32 artifact beyond `atol` fails the export (a quantized
+            ONNX file's float32 graph is checked before quantization). False skips the check.
         verify_inputs: more inputs to verify on (for a dict of models: a dict graph name ->
             inputs), or None.
         atol: tolerance for float32 artifacts.
@@ -121,7 +121,7 @@ def bundle(
                 },
             )
             file = staging / f"{name}.{fmt}"
-            entry = _write_artifact(model, fmt, file, tflite_options, onnx_options)
+            entry = _write_artifact(model, fmt, file, tflite_options, onnx_options, verify, atol)
             if verify:
                 report = check_artifact(
                     model,
@@ -146,8 +146,10 @@ def bundle(
     return pathlib.Path(path)
 
 
-def _write_artifact(model, fmt, file, tflite_options, onnx_options):
-    """Writes one artifact of `model` (unverified) and returns its `bundle.json` entry."""
+def _write_artifact(model, fmt, file, tflite_options, onnx_options, verify, atol):
+    """Writes one artifact of `model` and returns its `bundle.json` entry. The caller verifies
+    the artifact; only a quantized ONNX file's float32 graph is verified here, before
+    quantization."""
     if fmt == "tflite":
         artifact = convert_tflite(model, **tflite_options)
         atomic_write_bytes(file, artifact.content)
@@ -159,8 +161,13 @@ def _write_artifact(model, fmt, file, tflite_options, onnx_options):
             "sequence_length": tflite_options.get("sequence_length"),
             "operators": artifact.operators,
         }
-    to_onnx(model, file, verify=False, **onnx_options)
-    return {"opset": onnx_options.get("opset", DEFAULT_OPSET), "operators": onnx_operators(file)}
+    quantize = onnx_options.get("quantize")
+    to_onnx(model, file, verify=verify and quantize is not None, atol=atol, **onnx_options)
+    return {
+        "quantize": quantize,
+        "opset": onnx_options.get("opset", DEFAULT_OPSET),
+        "operators": onnx_operators(file),
+    }
 
 
 def _check_bundle_arguments(graphs, formats, metadata, verify_inputs, tflite_options, onnx_options):

@@ -15,11 +15,22 @@ def add_parser(commands):
     parser.add_argument("dir", help="task folder (seqkeras train) or a .keras model file")
     parser.add_argument("--to", default="tflite,onnx", help="formats, comma-separated")
     parser.add_argument(
-        "--quantize", choices=("float16", "dynamic", "int8"), help="TFLite quantization"
+        "--quantize",
+        choices=("float16", "dynamic", "int8"),
+        help="store weights in lower precision: 'dynamic' (int8 weights) applies to TFLite and "
+        "ONNX, 'float16' and 'int8' to TFLite only (ONNX stays float32)",
     )
     parser.add_argument("--task", help="task name recorded in bundle.json")
     parser.add_argument("--out", required=True, help="bundle folder to write")
     parser.set_defaults(run=run)
+
+
+def quantize_options(quantize):
+    """`export.bundle`'s per-format options for `--quantize`."""
+    return {
+        "tflite_options": {"quantize": quantize} if quantize else None,
+        "onnx_options": {"quantize": quantize} if quantize == "dynamic" else None,
+    }
 
 
 def write_bundle(model, path, formats, quantize, verify_inputs, task):
@@ -30,9 +41,9 @@ def write_bundle(model, path, formats, quantize, verify_inputs, task):
         path,
         formats=formats,
         task=task,
-        tflite_options={"quantize": quantize} if quantize else None,
         verify_inputs=verify_inputs,
         overwrite=True,
+        **quantize_options(quantize),
     )
     print_bundle_table(path)
 
@@ -63,11 +74,7 @@ def run(args):
     if pathlib.Path(args.dir).is_dir() and (path.parent / "config.json").is_file():
         from seqkeras.tasks import Task  # saved by `seqkeras train`
 
-        Task.load(args.dir).export(
-            args.out,
-            formats=formats,
-            tflite_options={"quantize": args.quantize} if args.quantize else None,
-        )
+        Task.load(args.dir).export(args.out, formats=formats, **quantize_options(args.quantize))
         print_bundle_table(args.out)
         return 0
     model = load_model(path)
