@@ -5,9 +5,13 @@ import json
 
 import keras
 import numpy as np
+import onnxruntime
 import pytest
+from onnx import TensorProto, helper
 
+from export.onnx_export import _sort_topologically
 from seqkeras import ExportError, cli, export, layers, runtime
+from seqkeras.tasks.seq2seq_model import build_seq2seq, inference_models
 
 STEPS, FEATURES, UNITS = 12, 16, 64
 
@@ -36,6 +40,20 @@ def inputs(padding):
         x[1, 2:4] = 0.0
         x[4, 9:] = 0.0
     return x
+
+
+def test_seq2seq_encoder_quantizes_into_a_loadable_graph(tmp_path):
+    # A masked Bidirectional LSTM: the quantizer leaves the backward layer's `If` branch out of
+    # topological order, which ONNX Runtime refuses to load.
+    keras.utils.set_random_seed(0)
+    encoder = inference_models(build_seq2seq(20, 15, 9, units=UNITS))["encoder"]
+    path = export.to_onnx(encoder, tmp_path / "int8.onnx", quantize="dynamic")
+    assert export.onnx_operators(path)["DynamicQuantizeLSTM"] == 2
+    ids = np.random.default_rng(0).integers(1, 20, (4, 9)).astype("int32")
+    ids[2:, 5:] = 0
+    outputs = runtime.load_artifact(path).predict({"source": ids})
+    for name, expected in encoder({"source": ids}).items():
+        np.testing.assert_allclose(outputs[name], expected, atol=5e-2)
 
 
 def max_diff(model, path, x):
@@ -111,3 +129,43 @@ def test_command_line_dynamic_quantization_applies_to_both_formats(models, tmp_p
         "onnx": "dynamic",
     }
     assert "DynamicQuantizeLSTM" in artifacts["onnx"]["operators"]
+
+
+def test_quantized_graph_is_put_back_in_topological_order():
+    # What the quantizer did to the trained dates encoder's backward `If` branch: a node
+    # placed before the node whose output it reads. Here at both levels: the branch reads `y`
+    # from the enclosing graph, whose producer comes after the `If`.
+    value = helper.make_tensor_value_info
+    branch = helper.make_graph(
+        [
+            helper.make_node("Mul", ["b", "two"], ["out"]),
+            helper.make_node("Add", ["y", "two"], ["b"]),
+        ],
+        "then",
+        [],
+        [value("out", TensorProto.FLOAT, [1])],
+        initializer=[helper.make_tensor("two", TensorProto.FLOAT, [1], [2.0])],
+    )
+    other = helper.make_graph(
+        [helper.make_node("Identity", ["y"], ["same"])],
+        "else",
+        [],
+        [value("same", TensorProto.FLOAT, [1])],
+    )
+    graph = helper.make_graph(
+        [
+            helper.make_node("If", ["cond"], ["z"], then_branch=branch, else_branch=other),
+            helper.make_node("Neg", ["x"], ["y"]),
+        ],
+        "g",
+        [value("x", TensorProto.FLOAT, [1]), value("cond", TensorProto.BOOL, [])],
+        [value("z", TensorProto.FLOAT, [1])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    with pytest.raises(Exception, match="topologically sorted"):
+        onnxruntime.InferenceSession(model.SerializeToString())
+    _sort_topologically(model.graph)
+    session = onnxruntime.InferenceSession(model.SerializeToString())
+    x = np.array([3.0], "float32")
+    assert session.run(None, {"x": x, "cond": np.array(True)})[0] == [(-3.0 + 2.0) * 2.0]
+    assert session.run(None, {"x": x, "cond": np.array(False)})[0] == [-3.0]
