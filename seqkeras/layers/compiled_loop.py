@@ -10,8 +10,9 @@ it inside XLA is slow. So this module compiles two loops and ties them with
 
 - forward: `cell.forward_step` at each step, keeping every step's states and the gate values
   it returns;
-- backward through time: `cell.backward_step` from the last step to the first, then
-  `cell.recurrent_weight_gradients` once over all steps (large matmuls instead of one per step).
+- backward through time: `cell.backward_step` from the last step to the first, on the weights
+  `cell.backward_weights` prepared once, then `cell.recurrent_weight_gradients` once over all
+  steps (large matmuls instead of one per step).
 
 The input projection x<t>·W + b stays outside, computed for all steps in one matmul and
 differentiated by TensorFlow. A layer takes this path when its `jit_compile` asks for it
@@ -86,6 +87,7 @@ def _backward(
 ):
     steps = tf.shape(d_outputs)[0]
     previous = [_previous(s0, s) for s0, s in zip(initial_states, all_states)]
+    backward_weights = cell.backward_weights(weights)
     d_projected = tf.TensorArray(d_outputs.dtype, size=steps)
 
     def body(t, d_states, d_output, d_projected):
@@ -99,7 +101,7 @@ def _backward(
             [s[t] for s in saved],
             [p[t] for p in previous],
             [s[t] for s in all_states],
-            weights,
+            backward_weights,
         )
         if mask is None:
             d_output = tf.zeros_like(d_output)

@@ -140,6 +140,9 @@ class GRUCell(RecurrentCell):
             saved = [gate_u, gate_r, candidate]
         return [gate_u * candidate + (1.0 - gate_u) * c_prev], saved
 
+    def backward_weights(self, weights: list[Tensor]) -> list[Tensor]:
+        return [ops.transpose(w) for w in weights]  # the gates' blocks and the candidate's
+
     def backward_step(
         self,
         d_states: list[Tensor],
@@ -156,11 +159,11 @@ class GRUCell(RecurrentCell):
         d_c_prev = d_c * (1.0 - gate_u)
         if self.minimal:
             d_z = ops.concatenate([d_z_u, d_z_c], axis=-1)
-            return d_z, [d_c_prev + ops.matmul(d_z, ops.transpose(weights[0]))]
+            return d_z, [d_c_prev + ops.matmul(d_z, weights[0])]
         gate_r = saved[1]
-        d_reset_c = ops.matmul(d_z_c, ops.transpose(weights[1]))
+        d_reset_c = ops.matmul(d_z_c, weights[1])
         d_z_gates = ops.concatenate([d_z_u, d_reset_c * c_prev * gate_derivative(gate_r)], axis=-1)
-        d_c_prev = d_c_prev + d_reset_c * gate_r + ops.matmul(d_z_gates, ops.transpose(weights[0]))
+        d_c_prev = d_c_prev + d_reset_c * gate_r + ops.matmul(d_z_gates, weights[0])
         return ops.concatenate([d_z_gates, d_z_c], axis=-1), [d_c_prev]
 
     def recurrent_weight_gradients(

@@ -204,7 +204,7 @@ class LSTMCell(RecurrentCell):
         if self.peephole:
             d_c_prev = d_c_prev + d_z_i * p_i + d_z_f * p_f
         d_z = ops.concatenate([d_z_i, d_z_f, d_z_c, d_z_o], axis=-1)
-        return d_z, [ops.matmul(d_z, ops.transpose(weights[0])), d_c_prev]
+        return d_z, [ops.matmul(d_z, weights[0]), d_c_prev]
 
     def recurrent_weight_gradients(
         self,

@@ -73,7 +73,7 @@ class SimpleRNNCell(RecurrentCell):
         weights: list[Tensor],
     ) -> tuple[Tensor, list[Tensor]]:
         d_z = d_states[0] * derivative(self.activation)(states[0])
-        return d_z, [ops.matmul(d_z, ops.transpose(weights[0]))]
+        return d_z, [ops.matmul(d_z, weights[0])]
 
 
 @keras.saving.register_keras_serializable(package="seqkeras")
