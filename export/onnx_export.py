@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import pathlib
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -186,8 +188,31 @@ def _with_int8_weights(proto: onnx.ModelProto) -> bytes:
                 f"({type(error).__name__}: {error}); export it with quantize=None."
             ) from None
         quantized = onnx.load(str(path))
-    _sort_topologically(quantized.graph)
-    return quantized.SerializeToString()
+        _sort_topologically(quantized.graph)
+        content = quantized.SerializeToString()
+        path.write_bytes(content)
+        _check_loadable(path)
+    return content
+
+
+def _check_loadable(path: pathlib.Path) -> None:
+    """Loads the quantized file in a child process: on some graphs the quantizer writes (a
+    decoder step exported with `native_rnn=False`), ONNX Runtime's loader fails a C++ assertion
+    and aborts the whole process."""
+    load = "import sys, onnxruntime; onnxruntime.InferenceSession(sys.argv[1])"
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", load, str(path)], capture_output=True, text=True, timeout=600
+        )
+    except subprocess.TimeoutExpired:
+        result = subprocess.CompletedProcess([], -1, "", "no answer in 600 s")
+    if result.returncode:
+        message = (result.stderr.strip().splitlines() or ["no message"])[-1][-300:]
+        raise ExportError(
+            f"to_onnx: ONNX Runtime cannot load the quantized graph (exit status "
+            f"{result.returncode}: {message}); export it with quantize=None, or with "
+            "native_rnn=True if it was off."
+        )
 
 
 def _sort_topologically(graph: onnx.GraphProto) -> None:

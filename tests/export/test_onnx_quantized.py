@@ -12,6 +12,7 @@ from onnx import TensorProto, helper
 from export.onnx_export import _sort_topologically
 from seqkeras import ExportError, cli, export, layers, runtime
 from seqkeras.tasks.seq2seq_model import build_seq2seq, inference_models
+from tests.export.export_cases import build
 
 STEPS, FEATURES, UNITS = 12, 16, 64
 
@@ -86,6 +87,17 @@ def test_unknown_quantization_is_refused(models, tmp_path):
     with pytest.raises(ExportError, match="`quantize` must be one of"):
         export.to_onnx(models["wide"], tmp_path / "m.onnx", quantize="int8")
     assert not list(tmp_path.iterdir())
+
+
+def test_quantized_graph_that_onnx_runtime_cannot_load_is_refused(tmp_path):
+    # ONNX Runtime 1.31 aborts the process (a C++ assertion) loading what its quantizer makes
+    # of this decoder step's `Loop` graph: the file is loaded in a child process first.
+    model = build("step")
+    with pytest.raises(ExportError, match="cannot load the quantized graph"):
+        export.to_onnx(model, tmp_path / "step.onnx", quantize="dynamic", native_rnn=False)
+    assert not list(tmp_path.iterdir())
+    path = export.to_onnx(model, tmp_path / "step.onnx", quantize="dynamic")  # native LSTM
+    assert export.onnx_operators(path)["DynamicQuantizeLSTM"] == 1
 
 
 def test_float32_graph_is_verified_before_quantization(models, tmp_path):
