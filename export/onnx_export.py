@@ -108,7 +108,8 @@ def to_onnx(
     Raises:
         ExportError: the model cannot be converted, the graph needs operators outside the
             standard ONNX domain (named with the layer they come from), the verification
-            failed, or ONNX Runtime's quantizer failed (nothing is written).
+            failed, or ONNX Runtime cannot quantize the graph or load the quantized one
+            (nothing is written).
 
     Example:
 
