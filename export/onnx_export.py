@@ -92,8 +92,8 @@ def to_onnx(
             nodes become `DynamicQuantizeLSTM` and `MatMul`s with a constant weight
             `MatMulInteger`. These are ONNX Runtime operators (domain `com.microsoft`): the
             file runs in ONNX Runtime, not in other ONNX engines. `GRU` and `RNN` nodes stay
-            float32, and the `Loop` a masked layer keeps for masks with holes keeps float32
-            weights: a masked model's file shrinks less.
+            float32, and the `Loop` a masked layer keeps for masks with holes holds its own
+            copy of the weights, only partly quantized: a masked model's file shrinks less.
         verify: before writing, run the float32 graph in ONNX Runtime and Keras on generated
             inputs (`verify.generated_inputs`: random values per input dtype and right-padded
             rows) and refuse to write it if an output differs by more than `atol`. False skips

@@ -76,7 +76,7 @@ def test_dynamic_quantization_stores_int8_lstm_weights_close_to_keras(
     assert operators["GRU"] == 1
     if name == "masked":  # the native nodes sit in `If` branches, and are quantized there
         assert operators["If"] == 3
-    else:  # (a masked model also keeps its layers' float32 `Loop`s for masks with holes)
+    else:  # (a masked model also keeps each layer's `Loop`, with its own weights, for holes)
         assert path.stat().st_size <= 0.6 * reference.stat().st_size
     x = inputs(padding)
     assert max_diff(model, reference, x) <= 1e-4
