@@ -43,20 +43,6 @@ def inputs(padding):
     return x
 
 
-def test_seq2seq_encoder_quantizes_into_a_loadable_graph(tmp_path):
-    # A masked Bidirectional LSTM: the quantizer leaves the backward layer's `If` branch out of
-    # topological order, which ONNX Runtime refuses to load.
-    keras.utils.set_random_seed(0)
-    encoder = inference_models(build_seq2seq(20, 15, 9, units=UNITS))["encoder"]
-    path = export.to_onnx(encoder, tmp_path / "int8.onnx", quantize="dynamic")
-    assert export.onnx_operators(path)["DynamicQuantizeLSTM"] == 2
-    ids = np.random.default_rng(0).integers(1, 20, (4, 9)).astype("int32")
-    ids[2:, 5:] = 0
-    outputs = runtime.load_artifact(path).predict({"source": ids})
-    for name, expected in encoder({"source": ids}).items():
-        np.testing.assert_allclose(outputs[name], expected, atol=5e-2)
-
-
 def max_diff(model, path, x):
     return float(np.abs(runtime.load_artifact(path).predict(x) - model(x).numpy()).max())
 
@@ -81,6 +67,20 @@ def test_dynamic_quantization_stores_int8_lstm_weights_close_to_keras(
     x = inputs(padding)
     assert max_diff(model, reference, x) <= 1e-4
     assert 0.0 < max_diff(model, path, x) <= 5e-2
+
+
+def test_seq2seq_encoder_quantizes_into_a_loadable_graph(tmp_path):
+    # The tasks' masked Bidirectional encoder, end to end (the trained dates encoder came out of
+    # the quantizer out of topological order: see the last test).
+    keras.utils.set_random_seed(0)
+    encoder = inference_models(build_seq2seq(20, 15, 9, units=UNITS))["encoder"]
+    path = export.to_onnx(encoder, tmp_path / "int8.onnx", quantize="dynamic")
+    assert export.onnx_operators(path)["DynamicQuantizeLSTM"] == 2
+    ids = np.random.default_rng(0).integers(1, 20, (4, 9)).astype("int32")
+    ids[2:, 5:] = 0
+    outputs = runtime.load_artifact(path).predict({"source": ids})
+    for name, expected in encoder({"source": ids}).items():
+        np.testing.assert_allclose(outputs[name], expected, atol=5e-2)
 
 
 def test_unknown_quantization_is_refused(models, tmp_path):
