@@ -21,6 +21,7 @@ differentiated by TensorFlow. A layer takes this path when its `jit_compile` ask
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,21 @@ from seqkeras.layers._types import Tensor
 
 if TYPE_CHECKING:
     from seqkeras.layers.recurrent import RecurrentCell
+
+
+def threads_favour_tensorflows_loop() -> bool:
+    """Whether TensorFlow's thread pools make its own loop train faster than this one: one
+    intra-op thread, so XLA runs every step of the compiled loop on one core, and several
+    inter-op threads, so TensorFlow's loop runs a step's independent ops side by side.
+
+    benchmarks/rnn_threads.py, LSTM train step on 2 cores: 63 ms in TensorFlow's loop against
+    87 ms compiled with 1 intra-op and 2 inter-op threads; the compiled loop is faster with
+    TensorFlow's defaults (one thread per core in both pools), with 2 and 1, and with 1 and 1.
+    """
+    cores = os.cpu_count() or 1
+    intra = tf.config.threading.get_intra_op_parallelism_threads() or cores
+    inter = tf.config.threading.get_inter_op_parallelism_threads() or cores
+    return intra == 1 and inter > 1
 
 
 def _previous(initial: Tensor, stacked: Tensor) -> Tensor:

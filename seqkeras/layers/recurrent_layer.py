@@ -28,7 +28,8 @@ class RecurrentLayer(keras.layers.RNN):
     naming what prevents it (another backend, `unroll`, recurrent dropout, an activation other
     than sigmoid, tanh, relu or linear); `False` trains in TensorFlow's loop; `"auto"`
     (default) uses the compiled loop where it can run and is the faster one
-    (`trains_compiled`: the LSTM in float32). Inference always runs TensorFlow's loop, which
+    (`trains_compiled`: the LSTM in float32, unless TensorFlow has one intra-op thread and
+    several inter-op threads). Inference always runs TensorFlow's loop, which
     is what the exports trace.
 
     `accepts_projected_inputs` declares that `inner_loop` can run over x<t>·W + b computed for
@@ -126,12 +127,20 @@ class RecurrentLayer(keras.layers.RNN):
 
     def trains_compiled(self) -> bool:
         """Whether `jit_compile` asks for the compiled loop: True, or "auto" for a cell measured
-        faster there (`RecurrentCell.compiled_loop_by_default`) computing in float32. (In
-        mixed_bfloat16, TensorFlow's loop trains the LSTM faster: XLA's CPU matmuls do not use
-        the CPU's bfloat16 instructions.)"""
-        if self.jit_compile == "auto":
-            return self.cell.compiled_loop_by_default and self.cell.compute_dtype == "float32"
-        return self.jit_compile is True
+        faster there (`RecurrentCell.compiled_loop_by_default`) computing in float32, unless
+        TensorFlow's thread settings favour its own loop
+        (`compiled_loop.threads_favour_tensorflows_loop`). (In mixed_bfloat16, TensorFlow's
+        loop trains the LSTM faster: XLA's CPU matmuls do not use the CPU's bfloat16
+        instructions.)"""
+        if self.jit_compile != "auto":
+            return self.jit_compile is True
+        if not (self.cell.compiled_loop_by_default and self.cell.compute_dtype == "float32"):
+            return False
+        if keras.backend.backend() != "tensorflow":
+            return False
+        from seqkeras.layers.compiled_loop import threads_favour_tensorflows_loop
+
+        return not threads_favour_tensorflows_loop()
 
     def compiled_loop_blocker(self) -> str | None:
         """Why this layer cannot train in the compiled loop, or None when it can."""

@@ -134,6 +134,37 @@ def test_auto_compiles_the_float32_lstm_and_keeps_tensorflows_loop_for_the_other
     assert compiled == ["LSTM", "GRU"]
 
 
+@pytest.mark.parametrize(
+    "cores, intra, inter, compiles",
+    [
+        (2, 0, 0, True),  # TensorFlow's defaults: one thread per core in both pools
+        (2, 2, 1, True),
+        (2, 1, 1, True),
+        (1, 0, 0, True),
+        (2, 1, 2, False),  # the setting where TensorFlow's loop was measured faster
+        (2, 1, 0, False),
+    ],
+)
+def test_auto_keeps_tensorflows_loop_for_one_intra_op_thread_and_several_inter_op_threads(
+    monkeypatch, cores, intra, inter, compiles
+):
+    compiled = []
+    original = RecurrentLayer.compiled_inner_loop
+
+    def spy(layer, *args):
+        compiled.append(layer.name)
+        return original(layer, *args)
+
+    monkeypatch.setattr(RecurrentLayer, "compiled_inner_loop", spy)
+    monkeypatch.setattr("os.cpu_count", lambda: cores)
+    monkeypatch.setattr(tf.config.threading, "get_intra_op_parallelism_threads", lambda: intra)
+    monkeypatch.setattr(tf.config.threading, "get_inter_op_parallelism_threads", lambda: inter)
+    x = np.ones((2, 4, 3), "float32")
+    layers.LSTM(3, name="auto")(x, training=True)
+    layers.LSTM(3, jit_compile=True, name="required")(x, training=True)
+    assert compiled == (["auto", "required"] if compiles else ["required"])
+
+
 def test_auto_falls_back_to_tensorflows_loop_where_the_compiled_one_cannot_run():
     x = np.ones((2, 4, 3), "float32")
     mask = np.array([[True] * 4, [True, True, False, False]])
