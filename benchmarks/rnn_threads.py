@@ -36,6 +36,8 @@ CONTENDERS = (
     "seqkeras SimpleRNN",
     "lever: seqkeras GRU(jit_compile=True)",
     "lever: seqkeras SimpleRNN(jit_compile=True)",
+    "Bidirectional(keras.layers.LSTM), masked",
+    "Bidirectional(seqkeras LSTM), masked",
 )
 # (numerator, denominator): issue 15's targets, > 1 when the denominator is faster.
 RATIOS = (
@@ -43,6 +45,7 @@ RATIOS = (
     ("seqkeras LSTM(peephole=True)", "seqkeras LSTM", "≤ 1.05x"),
     ("keras.layers.GRU() (reset_after=True)", "seqkeras GRU", "≥ 1.3x"),
     ("keras.layers.SimpleRNN", "seqkeras SimpleRNN", "≥ 1.3x"),
+    ("Bidirectional(keras.layers.LSTM), masked", "Bidirectional(seqkeras LSTM), masked", "none"),
 )
 STEPS = 20
 
