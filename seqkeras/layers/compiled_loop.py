@@ -38,9 +38,10 @@ def threads_favour_tensorflows_loop() -> bool:
     intra-op thread, so XLA runs every step of the compiled loop on one core, and several
     inter-op threads, so TensorFlow's loop runs a step's independent ops side by side.
 
-    benchmarks/rnn_threads.py, LSTM train step on 2 cores: 63 ms in TensorFlow's loop against
-    87 ms compiled with 1 intra-op and 2 inter-op threads; the compiled loop is faster with
-    TensorFlow's defaults (one thread per core in both pools), with 2 and 1, and with 1 and 1.
+    benchmarks/rnn_threads.py, LSTM train step on 2 cores with 1 intra-op and 2 inter-op
+    threads: 63-74 ms in TensorFlow's loop against 84-89 ms compiled, in three runs. The
+    compiled loop is faster with TensorFlow's defaults (one thread per core in both pools),
+    with 2 and 1, and with 1 and 1.
     """
     cores = os.cpu_count() or 1
     intra = tf.config.threading.get_intra_op_parallelism_threads() or cores
