@@ -7,7 +7,9 @@ the matching 1-step decoder (one step in, both layers' states in and out). Each 
 by `seqkeras.export` and run through `seqkeras.runtime` (input checks included), the path a
 deployment takes. Contenders run in turns, round after round; each figure is the median over
 all calls. The FLOP-count lower bound is the graph's matmul FLOPs over the float32 matmul
-throughput measured here with the same number of threads.
+throughput measured here with the same number of threads. The encoder's table has a reference
+row that is not an export: its 100 recurrent matrix-vector products alone, in sequence, as ONNX
+`MatMul` nodes (`recurrent_products`), what batch-1 float32 inference spends reading kernels.
 
     python benchmarks/export_latency.py [--rounds 10] [--calls 20] [--threads 1]
                                         [--graphs encoder,masked,step]
@@ -157,15 +159,53 @@ def matmul_gflops(threads, n=1024, repeats=20):
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def measure(model, paths, x, rounds, calls, threads, models=None):
+RECURRENT_PRODUCTS = "reference: the 100 recurrent products alone, ONNX MatMul nodes"
+
+
+def recurrent_products(threads, steps=2 * STEPS):
+    """A callable running what the encoder cannot skip at batch 1 in float32: its `steps`
+    matrix-vector products h · U, U of an LSTM's recurrent-kernel size (UNITS, 4·UNITS), one
+    after the other (h<t> = tanh of the first UNITS entries of h<t-1> · U), in ONNX Runtime.
+    Each product reads the whole 1 MiB kernel; no input projection, no gates."""
+    nodes = []
+    for t in range(steps):
+        nodes += [
+            helper.make_node("MatMul", [f"h{t}", "U"], [f"z{t}"]),
+            helper.make_node("Slice", [f"z{t}", "zero", "units", "last"], [f"s{t}"]),
+            helper.make_node("Tanh", [f"s{t}"], [f"h{t + 1}"]),
+        ]
+    rng = np.random.default_rng(0)
+    constants = {
+        "U": (rng.normal(size=(UNITS, 4 * UNITS)) * 0.05).astype("float32"),
+        **{name: np.array([v]) for name, v in (("zero", 0), ("units", UNITS), ("last", 1))},
+    }
+    info = helper.make_tensor_value_info
+    graph = helper.make_graph(
+        nodes,
+        "recurrent_products",
+        [info("h0", onnx.TensorProto.FLOAT, [1, UNITS])],
+        [info(f"h{steps}", onnx.TensorProto.FLOAT, [1, UNITS])],
+        [onnx.numpy_helper.from_array(value, name) for name, value in constants.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(model.SerializeToString(), options)
+    h0 = rng.normal(size=(1, UNITS)).astype("float32")
+    return lambda: session.run(None, {"h0": h0})
+
+
+def measure(model, paths, x, rounds, calls, threads, models=None, references=None):
     """Median ms per call of each contender, the artifacts' max abs diff and sizes.
 
     `models`: label -> the Keras model an artifact was exported from, where it is not `model`.
+    `references`: label -> a callable timed with the contenders that is not an export.
     """
     models = models or {}
     contenders = {
         "Keras `model(x)`": lambda: model(x),
         "Keras `predict`": lambda: model.predict(x, verbose=0),
+        **(references or {}),
     }
     loaded = {label: runtime.load_artifact(path, threads) for label, path in paths.items()}
     contenders.update({label: (lambda m=m: m.predict(x)) for label, m in loaded.items()})
@@ -331,7 +371,12 @@ def main():
                 label = "ONNX Runtime, native LSTM, same weights without Masking"
                 paths[label] = export.to_onnx(twin, f"{folder}/twin.onnx")
                 twins[label] = twin
-            measured = measure(model, paths, x, args.rounds, args.calls, args.threads, twins)
+            references = (
+                {RECURRENT_PRODUCTS: recurrent_products(args.threads)} if graph == "encoder" else {}
+            )
+            measured = measure(
+                model, paths, x, args.rounds, args.calls, args.threads, twins, references
+            )
             title = {
                 "encoder": f"2-layer {UNITS}-unit LSTM encoder, {STEPS} steps × {FEATURES} "
                 "features",
