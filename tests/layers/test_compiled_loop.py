@@ -110,17 +110,21 @@ def test_masked_bidirectional_lstm_trains_compiled_like_tensorflows_loop():
     np.testing.assert_allclose(histories[0], histories[1], rtol=1e-4)
 
 
-def test_auto_compiles_the_float32_lstm_and_keeps_tensorflows_loop_for_the_others(
-    monkeypatch,
-):
-    compiled = []
+@pytest.fixture
+def compiled(monkeypatch):
+    """The layers that run `compiled_inner_loop`, in call order."""
+    layers_compiled = []
     original = RecurrentLayer.compiled_inner_loop
 
     def spy(layer, *args):
-        compiled.append(type(layer).__name__)
+        layers_compiled.append(layer)
         return original(layer, *args)
 
     monkeypatch.setattr(RecurrentLayer, "compiled_inner_loop", spy)
+    return layers_compiled
+
+
+def test_auto_compiles_the_float32_lstm_and_keeps_tensorflows_loop_for_the_others(compiled):
     x = np.ones((2, 4, 3), "float32")
     for layer in (
         layers.LSTM(3),
@@ -131,7 +135,7 @@ def test_auto_compiles_the_float32_lstm_and_keeps_tensorflows_loop_for_the_other
     ):
         layer(x, training=True)
         layer(x, training=False)
-    assert compiled == ["LSTM", "GRU"]
+    assert [type(layer).__name__ for layer in compiled] == ["LSTM", "GRU"]
 
 
 @pytest.mark.parametrize(
@@ -146,23 +150,17 @@ def test_auto_compiles_the_float32_lstm_and_keeps_tensorflows_loop_for_the_other
     ],
 )
 def test_auto_keeps_tensorflows_loop_for_one_intra_op_thread_and_several_inter_op_threads(
-    monkeypatch, cores, intra, inter, compiles
+    compiled, monkeypatch, cores, intra, inter, compiles
 ):
-    compiled = []
-    original = RecurrentLayer.compiled_inner_loop
-
-    def spy(layer, *args):
-        compiled.append(layer.name)
-        return original(layer, *args)
-
-    monkeypatch.setattr(RecurrentLayer, "compiled_inner_loop", spy)
     monkeypatch.setattr("os.cpu_count", lambda: cores)
     monkeypatch.setattr(tf.config.threading, "get_intra_op_parallelism_threads", lambda: intra)
     monkeypatch.setattr(tf.config.threading, "get_inter_op_parallelism_threads", lambda: inter)
     x = np.ones((2, 4, 3), "float32")
     layers.LSTM(3, name="auto")(x, training=True)
     layers.LSTM(3, jit_compile=True, name="required")(x, training=True)
-    assert compiled == (["auto", "required"] if compiles else ["required"])
+    assert [layer.name for layer in compiled] == (
+        ["auto", "required"] if compiles else ["required"]
+    )
 
 
 def test_auto_falls_back_to_tensorflows_loop_where_the_compiled_one_cannot_run():
