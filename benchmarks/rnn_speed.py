@@ -191,15 +191,20 @@ def lstm_train_step_gflop():
     return 3 * 2 * BATCH * TIME * (FEATURES + UNITS) * 4 * UNITS / 1e9
 
 
-def run(rounds, steps):
+def training_batches(steps):
+    """`steps` (inputs, targets) batches, the same in every run. Half the rows are right-padded
+    with zeros after VALID steps (what the masked contenders skip; the others read the zeros
+    like any input)."""
     rng = np.random.default_rng(0)
-    # Half the rows are right-padded with zeros after VALID steps (what the masked
-    # contenders skip; the others read the zeros like any input).
     padded = rng.normal(size=(steps, BATCH, TIME, FEATURES)).astype("float32")
     padded[:, BATCH // 2 :, VALID:] = 0.0
-    batches = [
+    return [
         (tf.constant(x), tf.constant(rng.normal(size=(BATCH, 1)).astype("float32"))) for x in padded
     ]
+
+
+def run(rounds, steps):
+    batches = training_batches(steps)
     x1 = batches[0][0][:1].numpy()
     models = {name: build(make) for name, make in CONTENDERS.items()}
     for name, base in JIT_CONTENDERS.items():

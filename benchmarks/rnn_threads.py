@@ -52,7 +52,6 @@ STEPS = 20
 
 def child(intra, inter, rounds):
     """Measures the contenders under one thread setting; prints their median train steps."""
-    import numpy as np
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(intra)
@@ -67,13 +66,7 @@ def child(intra, inter, rounds):
             rnn_speed.UNITS, jit_compile=True
         ),
     }
-    rng = np.random.default_rng(0)
-    padded = rng.normal(size=(STEPS, rnn_speed.BATCH, rnn_speed.TIME, rnn_speed.FEATURES)).astype(
-        "float32"
-    )
-    padded[:, rnn_speed.BATCH // 2 :, rnn_speed.VALID :] = 0.0
-    targets = rng.normal(size=(STEPS, rnn_speed.BATCH, 1)).astype("float32")
-    batches = [(tf.constant(x), tf.constant(y)) for x, y in zip(padded, targets)]
+    batches = rnn_speed.training_batches(STEPS)
     steps = {name: rnn_speed.build(contenders[name])[1] for name in CONTENDERS}
     for train_step in steps.values():
         rnn_speed.train_step_ms(train_step, batches[:2])
