@@ -7,9 +7,11 @@ the tasks build) and forward pass at batch 1
 round after round, and each figure is the median over the rounds, so a machine that gets busier
 during the run slows all of them alike.
 
-The seqkeras layers train as `jit_compile="auto"` (the default) chooses: the LSTM in its
-XLA-compiled loop, the GRU and SimpleRNN in TensorFlow's while loop; the rows
-"lever: ...(jit_compile=...)" train the same layers in the other loop.
+The seqkeras layers train as `jit_compile="auto"` (the default) chooses: the LSTM and the full
+GRU in the XLA-compiled loop (the GRU's steps on the batch's two halves), the minimal GRU and
+SimpleRNN in TensorFlow's while loop; the rows "lever: ...(jit_compile=...)" train the same
+layers in the other loop, and "lever: seqkeras GRU, compiled, whole batch per step" without
+the halves.
 Levers tried on the seqkeras LSTM (rows "lever: ..."), kept in the table whether they win or
 lose: the whole train step under XLA (`jit_compile=True`), one matmul per step on [x<t>, a<t-1>]
 against the stacked [W; U], TensorFlow's fused LSTM kernel (`BlockLSTMV2`, one op for the whole
@@ -87,6 +89,12 @@ class FusedKernelLSTM(RecurrentLayer):
         return a[-1], tf.transpose(a, [1, 0, 2]), [a[-1], c[-1]]
 
 
+def whole_batch_steps(layer):
+    """Lever: the compiled loop steps the whole batch, not its two halves (the full GRU's)."""
+    layer.cell.compiled_step_in_halves = False
+    return layer
+
+
 def masked_bidirectional(lstm):
     return keras.Sequential([keras.layers.Masking(0.0), keras.layers.Bidirectional(lstm(UNITS))])
 
@@ -108,7 +116,13 @@ CONTENDERS = {
     "Bidirectional(keras.layers.LSTM), masked": lambda: masked_bidirectional(keras.layers.LSTM),
     "Bidirectional(seqkeras LSTM), masked": lambda: masked_bidirectional(layers.LSTM),
     "lever: seqkeras LSTM(jit_compile=False)": lambda: layers.LSTM(UNITS, jit_compile=False),
-    "lever: seqkeras GRU(jit_compile=True)": lambda: layers.GRU(UNITS, jit_compile=True),
+    "lever: seqkeras GRU(jit_compile=False)": lambda: layers.GRU(UNITS, jit_compile=False),
+    "lever: seqkeras GRU, compiled, whole batch per step": lambda: whole_batch_steps(
+        layers.GRU(UNITS, jit_compile=True)
+    ),
+    "lever: seqkeras GRU(minimal=True, jit_compile=True)": lambda: layers.GRU(
+        UNITS, minimal=True, jit_compile=True
+    ),
     "lever: seqkeras SimpleRNN(jit_compile=True)": lambda: layers.SimpleRNN(
         UNITS, jit_compile=True
     ),
@@ -131,7 +145,9 @@ RATIOS = [
     ("Bidirectional(seqkeras LSTM), masked", "Bidirectional(keras.layers.LSTM), masked"),
     ("lever: seqkeras LSTM, XLA train step", "seqkeras LSTM"),
     ("seqkeras LSTM", "lever: seqkeras LSTM(jit_compile=False)"),
-    ("lever: seqkeras GRU(jit_compile=True)", "seqkeras GRU"),
+    ("seqkeras GRU", "lever: seqkeras GRU(jit_compile=False)"),
+    ("seqkeras GRU", "lever: seqkeras GRU, compiled, whole batch per step"),
+    ("lever: seqkeras GRU(minimal=True, jit_compile=True)", "seqkeras GRU(minimal=True)"),
     ("lever: seqkeras SimpleRNN(jit_compile=True)", "seqkeras SimpleRNN"),
     ("lever: seqkeras LSTM, one matmul on [x, a]", "lever: seqkeras LSTM(jit_compile=False)"),
     ("lever: seqkeras LSTM, fused BlockLSTMV2 kernel", "lever: seqkeras LSTM(jit_compile=False)"),

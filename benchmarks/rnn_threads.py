@@ -34,7 +34,7 @@ CONTENDERS = (
     "seqkeras GRU",
     "keras.layers.SimpleRNN",
     "seqkeras SimpleRNN",
-    "lever: seqkeras GRU(jit_compile=True)",
+    "lever: seqkeras GRU(jit_compile=False)",
     "lever: seqkeras SimpleRNN(jit_compile=True)",
     "Bidirectional(keras.layers.LSTM), masked",
     "Bidirectional(seqkeras LSTM), masked",

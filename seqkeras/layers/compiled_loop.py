@@ -59,6 +59,20 @@ def _flat(stacked: Tensor) -> Tensor:
     return tf.reshape(stacked, [-1, stacked.shape[-1]])
 
 
+def _on_batch(cell, step, batch_args):
+    """`step(*batch_args)`, or, for a cell with `compiled_step_in_halves`, `step` on each half of
+    the batch and the results joined: two chains of small matmuls that XLA runs side by side."""
+    if not cell.compiled_step_in_halves:
+        return step(*batch_args)
+    flat = tf.nest.flatten(batch_args)
+    size = tf.shape(flat[0])[0]
+    parts = [tf.split(tensor, [size // 2, size - size // 2]) for tensor in flat]
+    halves = [
+        step(*tf.nest.pack_sequence_as(batch_args, [part[i] for part in parts])) for i in (0, 1)
+    ]
+    return tf.nest.map_structure(lambda first, second: tf.concat([first, second], 0), *halves)
+
+
 @tf.function(jit_compile=True, reduce_retracing=True)
 def _forward(cell, projected, mask, initial_states, weights, zero_output_for_mask):
     steps = tf.shape(projected)[0]
@@ -69,7 +83,11 @@ def _forward(cell, projected, mask, initial_states, weights, zero_output_for_mas
     saved_kept = [tf.TensorArray(projected.dtype, size=steps) for _ in range(saved_count)]
 
     def body(t, states, output, outputs, states_kept, saved_kept):
-        new_states, saved = cell.forward_step(projected[t], list(states), weights, None)
+        new_states, saved = _on_batch(
+            cell,
+            lambda x, s: cell.forward_step(x, s, weights, None),
+            (projected[t], list(states)),
+        )
         if mask is not None:
             # A masked step keeps the states, and outputs zeros or the previous output, as
             # keras.layers.RNN does.
@@ -113,12 +131,15 @@ def _backward(
         if mask is not None:
             kept = mask[t]
             d_new_states = [tf.where(kept, d, tf.zeros_like(d)) for d in d_new_states]
-        d_projected_t, d_previous = cell.backward_step(
-            d_new_states,
-            [s[t] for s in saved],
-            [p[t] for p in previous],
-            [s[t] for s in all_states],
-            backward_weights,
+        d_projected_t, d_previous = _on_batch(
+            cell,
+            lambda d, kept_saved, p, s: cell.backward_step(d, kept_saved, p, s, backward_weights),
+            (
+                d_new_states,
+                [s[t] for s in saved],
+                [p[t] for p in previous],
+                [s[t] for s in all_states],
+            ),
         )
         if mask is None:
             d_output = tf.zeros_like(d_output)

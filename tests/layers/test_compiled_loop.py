@@ -85,6 +85,28 @@ def test_compiled_loop_equals_tensorflows_loop_and_its_autodiff(cell, options, m
         np.testing.assert_allclose(a, b, atol=2e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "simple-rnn"])
+@pytest.mark.parametrize("batch", [1, 4])
+def test_a_step_on_the_batch_halves_equals_the_whole_batch(cell, batch):
+    """The full GRU runs its compiled steps on the batch's two halves (covered above, at an
+    odd batch); any cell can, down to a batch of one (an empty half)."""
+    rng = np.random.default_rng(2)
+    x = tf.constant(rng.normal(size=(batch, 6, 4)).astype("float32"))
+    mask = np.ones((batch, 6), dtype=bool)
+    mask[-1, 3:] = False
+    halved, reference = twins(CELLS[cell], return_sequences=True)
+    halved.cell.compiled_step_in_halves = True
+    halved.build(x.shape)
+    reference.build(x.shape)
+    halved.set_weights(reference.get_weights())
+    initial_state = [tf.zeros((batch, 5))] * (2 if cell == "lstm" else 1)
+    ours, our_gradients = values_and_gradients(halved, x, initial_state, mask)
+    theirs, their_gradients = values_and_gradients(reference, x, initial_state, mask)
+    np.testing.assert_allclose(ours[0], theirs[0], atol=1e-5)
+    for a, b in zip(our_gradients, their_gradients):
+        np.testing.assert_allclose(a, b, atol=2e-5, rtol=1e-4)
+
+
 def test_masked_bidirectional_lstm_trains_compiled_like_tensorflows_loop():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(8, 6, 3)).astype("float32")
@@ -124,18 +146,22 @@ def compiled(monkeypatch):
     return layers_compiled
 
 
-def test_auto_compiles_the_float32_lstm_and_keeps_tensorflows_loop_for_the_others(compiled):
+def test_auto_compiles_the_float32_lstm_and_full_gru_and_keeps_tensorflows_loop_for_the_others(
+    compiled,
+):
     x = np.ones((2, 4, 3), "float32")
+    lstm, gru = layers.LSTM(3), layers.GRU(3)
     for layer in (
-        layers.LSTM(3),
-        layers.GRU(3),
+        lstm,
+        gru,
+        layers.GRU(3, minimal=True),
         layers.SimpleRNN(3),
-        layers.GRU(3, jit_compile=True),
         layers.LSTM(3, dtype="mixed_bfloat16"),
+        layers.GRU(3, dtype="mixed_bfloat16"),
     ):
         layer(x, training=True)
         layer(x, training=False)
-    assert [type(layer).__name__ for layer in compiled] == ["LSTM", "GRU"]
+    assert compiled == [lstm, gru]
 
 
 @pytest.mark.parametrize(
