@@ -14,8 +14,10 @@ it inside XLA is slow. So this module compiles two loops and ties them with
   `cell.backward_weights` prepared once, then `cell.recurrent_weight_gradients` once over all
   steps (large matmuls instead of one per step).
 
-The input projection x<t>·W + b stays outside, computed for all steps in one matmul and
-differentiated by TensorFlow. A layer takes this path when its `jit_compile` asks for it
+A cell with `compiled_step_in_halves` (the full GRU) runs both steps on the two halves of the
+batch: XLA runs each step's small matmuls on one core, and the halves' two independent chains
+on both. The input projection x<t>·W + b stays outside, computed for all steps in one matmul
+and differentiated by TensorFlow. A layer takes this path when its `jit_compile` asks for it
 (`RecurrentLayer.trains_compiled`) and nothing prevents it (`compiled_loop_blocker`).
 """
 

@@ -28,9 +28,9 @@ class RecurrentLayer(keras.layers.RNN):
     naming what prevents it (another backend, `unroll`, recurrent dropout, an activation other
     than sigmoid, tanh, relu or linear); `False` trains in TensorFlow's loop; `"auto"`
     (default) uses the compiled loop where it can run and is the faster one
-    (`trains_compiled`: the LSTM in float32, unless TensorFlow has one intra-op thread and
-    several inter-op threads). Inference always runs TensorFlow's loop, which
-    is what the exports trace.
+    (`trains_compiled`: the LSTM and the full GRU in float32, unless TensorFlow has one
+    intra-op thread and several inter-op threads). Inference always runs TensorFlow's loop,
+    which is what the exports trace.
 
     `accepts_projected_inputs` declares that `inner_loop` can run over x<t>·W + b computed for
     the whole sequence beforehand (`inputs_projected=True`), as the TFLite export does.
