@@ -1,6 +1,7 @@
 """What the compiled training loop (`jit_compile`) gives a task's training: the same model
-trained batch after batch with its seqkeras LSTMs in the XLA-compiled loop and in TensorFlow's
-loop, side by side in one run.
+trained batch after batch with its seqkeras recurrent layers as `jit_compile="auto"` trains
+them (the LSTM and the full GRU in the XLA-compiled loop) and in TensorFlow's loop, side by
+side in one run.
 
 The task's full-size model and its own training batches (length buckets, padding masks),
 `train_on_batch` on the same batches for both; every bucket shape is compiled in a warm-up pass
@@ -68,7 +69,7 @@ def main():
         contenders[label] = model
     dataset = task.to_dataset(task.data["train"], training=True)
     batches = list(itertools.islice(iter(dataset), args.batches))
-    lstm_count = sum(1 for _ in recurrent_layers(model))
+    layer_count = sum(1 for _ in recurrent_layers(model))
     warm_up = {}
     for label, model in tqdm(contenders.items(), desc="warm-up (one XLA compile per shape)"):
         warm_up[label] = seconds_per_batch(model, batches) * len(batches)
@@ -85,7 +86,7 @@ def main():
         f"Command: `python {' '.join(sys.argv)}`  ",
         f"Machine: {cpu_cores()}, TensorFlow {tf.__version__}, Keras {keras.__version__}.  ",
         f"The {args.task} task's full-size model ({model.count_params():,} parameters, "
-        f"{lstm_count} seqkeras recurrent layers counting each direction), trained with "
+        f"{layer_count} seqkeras recurrent layers counting each direction), trained with "
         f"`train_on_batch` on its first {len(batches)} training batches ({len(shapes)} "
         f"source shapes from {shapes[0]} to {shapes[-1]}); after a warm-up pass, median of "
         f"{args.rounds} interleaved rounds of the mean time per batch.",
