@@ -8,6 +8,7 @@ time (median over the epochs after the first), wordsim353 and simlex999 Spearman
 accuracy (median over the repeats, seeds 1..repeats).
 
     python benchmarks/embeddings.py --results benchmarks/RESULTS.md
+    python benchmarks/embeddings.py --intra-op-threads 1   # TensorFlow on one thread, as gensim
 """
 
 import argparse
@@ -181,6 +182,7 @@ def summary(rows):
 
 
 def markdown(args, results, command):
+    intra_op_threads = args.intra_op_threads or "one per core (TensorFlow's default)"
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         "## Word embeddings (issue 5): seqkeras vs gensim on the Lee corpus",
@@ -197,7 +199,7 @@ def markdown(args, results, command):
         "XLA compilation included), median over runs. Epoch: median wall time of the epochs "
         "after the first. ρ: Spearman on the in-vocabulary pairs, median (min..max) over runs; "
         "analogy: 3CosAdd accuracy on the in-vocabulary questions of `questions-words.txt`. "
-        "gensim runs 1 worker thread; TensorFlow uses both cores.",
+        f"gensim runs 1 worker thread; TensorFlow's intra-op threads: {intra_op_threads}.",
         "",
         "| model | train time (s) | epoch (s) | wordsim353 ρ | simlex999 ρ | analogy accuracy |",
         "|---|---|---|---|---|---|",
@@ -227,8 +229,15 @@ def main(argv=None):
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--min-count", type=int, default=2)
     parser.add_argument("--negative", type=int, default=5)
+    parser.add_argument(
+        "--intra-op-threads",
+        type=int,
+        help="size of TensorFlow's intra-op thread pool (default: TensorFlow's, one per core)",
+    )
     parser.add_argument("--results", help="Markdown file to write this benchmark's section to")
     args = parser.parse_args(argv)
+    if args.intra_op_threads:
+        tf.config.threading.set_intra_op_parallelism_threads(args.intra_op_threads)
 
     corpus = lee_corpus()
     tests = {
