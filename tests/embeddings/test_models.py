@@ -52,7 +52,9 @@ def corpus():
 
 @pytest.fixture(scope="module")
 def negative_sampling(corpus):
-    model = SkipGram(vector_size=16, window=3, min_count=1, sample=0, batch_size=256)
+    model = SkipGram(
+        vector_size=16, window=3, min_count=1, sample=0, batch_size=256, updates_per_step=32
+    )
     history = model.fit(corpus, epochs=4, verbose=0)
     return model, history
 
@@ -66,6 +68,7 @@ def hierarchical(corpus):
         sample=0,
         objective="hierarchical_softmax",
         batch_size=256,
+        updates_per_step=32,
     )
     model.fit(corpus, epochs=4, verbose=0)
     return model
@@ -98,7 +101,13 @@ def test_hierarchical_softmax_is_a_distribution(hierarchical):
 
 def test_softmax_skipgram_learns(corpus):
     model = SkipGram(
-        vector_size=16, window=3, min_count=1, sample=0, objective="softmax", batch_size=256
+        vector_size=16,
+        window=3,
+        min_count=1,
+        sample=0,
+        objective="softmax",
+        batch_size=256,
+        updates_per_step=32,
     )
     history = model.fit(corpus, epochs=4, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
@@ -127,7 +136,9 @@ def test_glove_learns_shared_contexts(corpus):
 
 def test_training_is_reproducible(corpus, negative_sampling):
     model, _ = negative_sampling
-    again = SkipGram(vector_size=16, window=3, min_count=1, sample=0, batch_size=256)
+    again = SkipGram(
+        vector_size=16, window=3, min_count=1, sample=0, batch_size=256, updates_per_step=32
+    )
     again.fit(corpus, epochs=4, verbose=0)
     np.testing.assert_allclose(again.wv.vectors, model.wv.vectors, atol=1e-5)
 

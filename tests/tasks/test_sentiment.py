@@ -82,7 +82,9 @@ def pretrained_vectors(tmp_path_factory):
     """Skip-gram vectors of unlabeled reviews that use every sentiment word (smoke's 15 each)."""
     tokenizer = WordTokenizer(lowercase=True)
     corpus = review_corpus(3000, seed=5, max_words=SentimentTask.smoke_config["max_words"])
-    skip_gram = SkipGram(vector_size=16, window=5, min_count=1, batch_size=1024, seed=1)
+    skip_gram = SkipGram(
+        vector_size=16, window=5, min_count=1, batch_size=1024, updates_per_step=32, seed=1
+    )
     skip_gram.fit([tokenizer.tokenize(review) for review in corpus], epochs=5, verbose=0)
     path = tmp_path_factory.mktemp("vectors") / "reviews.vec"
     skip_gram.wv.save_word2vec_format(path)
