@@ -50,26 +50,29 @@ def corpus():
     return planted_corpus()
 
 
+def planted_skipgram(objective="negative_sampling"):
+    """The SkipGram settings the tests below train on `planted_corpus`."""
+    return SkipGram(
+        vector_size=16,
+        window=3,
+        min_count=1,
+        sample=0,
+        objective=objective,
+        batch_size=256,
+        updates_per_step=32,
+    )
+
+
 @pytest.fixture(scope="module")
 def negative_sampling(corpus):
-    model = SkipGram(
-        vector_size=16, window=3, min_count=1, sample=0, batch_size=256, updates_per_step=32
-    )
+    model = planted_skipgram()
     history = model.fit(corpus, epochs=4, verbose=0)
     return model, history
 
 
 @pytest.fixture(scope="module")
 def hierarchical(corpus):
-    model = SkipGram(
-        vector_size=16,
-        window=3,
-        min_count=1,
-        sample=0,
-        objective="hierarchical_softmax",
-        batch_size=256,
-        updates_per_step=32,
-    )
+    model = planted_skipgram(objective="hierarchical_softmax")
     model.fit(corpus, epochs=4, verbose=0)
     return model
 
@@ -100,15 +103,7 @@ def test_hierarchical_softmax_is_a_distribution(hierarchical):
 
 
 def test_softmax_skipgram_learns(corpus):
-    model = SkipGram(
-        vector_size=16,
-        window=3,
-        min_count=1,
-        sample=0,
-        objective="softmax",
-        batch_size=256,
-        updates_per_step=32,
-    )
+    model = planted_skipgram(objective="softmax")
     history = model.fit(corpus, epochs=4, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert_topics_separate(model.wv)
@@ -136,9 +131,7 @@ def test_glove_learns_shared_contexts(corpus):
 
 def test_training_is_reproducible(corpus, negative_sampling):
     model, _ = negative_sampling
-    again = SkipGram(
-        vector_size=16, window=3, min_count=1, sample=0, batch_size=256, updates_per_step=32
-    )
+    again = planted_skipgram()
     again.fit(corpus, epochs=4, verbose=0)
     np.testing.assert_allclose(again.wv.vectors, model.wv.vectors, atol=1e-5)
 
