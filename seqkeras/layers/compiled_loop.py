@@ -109,7 +109,9 @@ def _forward(cell, projected, mask, initial_states, weights, zero_output_for_mas
         lambda t, *_: t < steps, body, (*loop_state, states_kept, saved_kept)
     )
     all_states, saved = [a.stack() for a in states_kept], [a.stack() for a in saved_kept]
-    return all_states[0] if mask is None else outputs.stack(), all_states, saved
+    # Unmasked, the outputs are the first state's stack: the caller takes it from there, since
+    # XLA copies a result returned twice into a buffer of its own.
+    return None if mask is None else outputs.stack(), all_states, saved
 
 
 @tf.function(jit_compile=True, reduce_retracing=True)
@@ -216,6 +218,8 @@ def compiled_loop(
             )
             return (d_projected, *d_initial, *d_weights)
 
+        if outputs is None:
+            outputs = all_states[0]
         return (outputs, *[s[-1] for s in all_states]), gradient
 
     outputs, *final_states = loop(projected, *initial_states, *weights)
