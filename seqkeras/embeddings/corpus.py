@@ -92,6 +92,41 @@ def noise_distribution(counts, power=0.75):
     return weights / weights.sum()
 
 
+class AliasTable(NamedTuple):
+    """A discrete distribution over 0..V−1 as Walker's alias table, for O(1) draws.
+
+    Draw a bucket i uniformly, keep it with probability `accept[i]`, else take `alias[i]`.
+    Word i then comes out with probability (accept[i] + Σ_{j: alias[j] = i} (1 − accept[j])) / V.
+
+    Attributes:
+        accept: float32 (V,), the probability of keeping each bucket.
+        alias: int32 (V,), the word each bucket gives otherwise.
+    """
+
+    accept: np.ndarray
+    alias: np.ndarray
+
+
+def alias_table(probabilities):
+    """Vose's construction of the `AliasTable` of `probabilities` (V,), in O(V).
+
+    Each bucket starts with V·p(i); a bucket below 1 is topped up from one above 1, which
+    becomes its alias and keeps what is left, until every bucket holds exactly 1.
+    """
+    scaled = np.asarray(probabilities, np.float64)
+    scaled = scaled * len(scaled) / scaled.sum()
+    accept = np.ones(len(scaled))
+    alias = np.arange(len(scaled), dtype=np.int32)
+    small, large = np.flatnonzero(scaled < 1).tolist(), np.flatnonzero(scaled >= 1).tolist()
+    while small and large:
+        short, donor = small.pop(), large.pop()
+        accept[short], alias[short] = scaled[short], donor
+        scaled[donor] -= 1 - scaled[short]
+        (small if scaled[donor] < 1 else large).append(donor)
+    # Buckets left over hold 1 up to rounding: they keep accept = 1.
+    return AliasTable(accept.astype(np.float32), alias)
+
+
 class HuffmanTree(NamedTuple):
     """Huffman codes of a vocabulary, for hierarchical softmax (word2vec's binary tree).
 

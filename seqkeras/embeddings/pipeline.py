@@ -53,11 +53,16 @@ def skipgram_pairs(ids, sentence_ids, keep_probability, window, seed):
     return tf.boolean_mask(tf.gather(ids, inside), valid), tf.boolean_mask(target, valid)
 
 
-def sample_words(cumulative, shape, seed):
-    """Draws word ids i.i.d. from the distribution with cumulative sums `cumulative` (V,)."""
-    uniform = tf.random.stateless_uniform([tf.reduce_prod(shape)], seed)
-    ids = tf.searchsorted(cumulative, uniform, side="right", out_type=tf.int32)
-    return tf.reshape(tf.minimum(ids, tf.size(cumulative) - 1), shape)
+def sample_words(accept, alias, shape, seed):
+    """Draws word ids i.i.d. from the distribution of an alias table (`corpus.alias_table`,
+    `accept` float32 and `alias` int32, both (V,)): a uniform bucket, kept or swapped for its
+    alias. Two uniform draws and two gathers per word, whatever V."""
+    count = tf.reduce_prod(shape)
+    bucket_seed, coin_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    buckets = tf.random.stateless_uniform([count], bucket_seed, 0, tf.size(accept), tf.int32)
+    coins = tf.random.stateless_uniform([count], coin_seed)
+    ids = tf.where(coins < tf.gather(accept, buckets), buckets, tf.gather(alias, buckets))
+    return tf.reshape(ids, shape)
 
 
 def batch_stream(make_pass, batch_size, seed):

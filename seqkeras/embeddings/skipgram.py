@@ -6,6 +6,7 @@ import tensorflow as tf
 from keras import ops
 
 from seqkeras.embeddings.corpus import (
+    alias_table,
     check_positive_int,
     huffman_tree,
     keep_probabilities,
@@ -148,8 +149,8 @@ class SkipGram(EmbeddingTrainer):
         sentence_ids = tf.constant(corpus.sentence_ids)
         keep = tf.constant(keep_probabilities(corpus.counts, self.sample))
         if self.objective == "negative_sampling":
-            noise = np.cumsum(noise_distribution(corpus.counts, self.ns_exponent))
-            cumulative = tf.constant(noise / noise[-1], tf.float32)
+            noise = alias_table(noise_distribution(corpus.counts, self.ns_exponent))
+            accept, alias = tf.constant(noise.accept), tf.constant(noise.alias)
         elif self.objective == "hierarchical_softmax":
             tree = huffman_tree(corpus.counts)
             points = tf.constant(tree.points)
@@ -164,7 +165,9 @@ class SkipGram(EmbeddingTrainer):
                 return {"context": context, "targets": tf.gather(points, target)}, tf.gather(
                     labels, target
                 )
-            noise = sample_words(cumulative, tf.stack([tf.size(target), self.negative]), noise_seed)
+            noise = sample_words(
+                accept, alias, tf.stack([tf.size(target), self.negative]), noise_seed
+            )
             targets = tf.concat([target[:, None], noise], axis=1)
             # word2vec skips a noise word that happens to be the target itself
             negatives = tf.where(noise == target[:, None], -1.0, 0.0)

@@ -5,12 +5,14 @@ import itertools
 
 import numpy as np
 import pytest
+import scipy.stats
 import tensorflow as tf
 from gensim.models import Word2Vec
 
 from seqkeras import SeqKerasError
 from seqkeras.datasets import lee_corpus
 from seqkeras.embeddings import build_corpus, huffman_tree, keep_probabilities, noise_distribution
+from seqkeras.embeddings.corpus import alias_table
 from seqkeras.embeddings.pipeline import batch_stream, sample_words, skipgram_pairs, subsample
 
 
@@ -81,15 +83,32 @@ def test_noise_distribution_is_f_to_the_three_quarters(lee, gensim_vocab):
     np.testing.assert_allclose(p, theirs[order], atol=1e-7)
 
 
+def test_alias_table_holds_the_distribution_exactly(lee):
+    """Word i comes out with probability (accept[i] + Σ_{alias[j] = i} (1 − accept[j])) / V."""
+    for p in (noise_distribution(lee.counts), np.array([0.5, 0.5]), np.array([0.0, 0.1, 0.9])):
+        table = alias_table(p)
+        accept = table.accept.astype(np.float64)
+        implied = accept + np.bincount(table.alias, weights=1 - accept, minlength=len(p))
+        np.testing.assert_allclose(implied / len(p), p, atol=1e-7)
+        assert table.accept.dtype == np.float32 and table.alias.dtype == np.int32
+
+
 def test_negative_samples_follow_the_noise_distribution(lee):
     p = noise_distribution(lee.counts)
     draws = 400_000
-    cumulative = tf.constant(np.cumsum(p), tf.float32)
-    ids = sample_words(cumulative, tf.constant([draws // 4, 4]), tf.constant([3, 4])).numpy()
+    table = alias_table(p)
+    shape = tf.constant([draws // 4, 4])
+    ids = sample_words(table.accept, table.alias, shape, tf.constant([3, 4])).numpy()
     assert ids.shape == (draws // 4, 4)
     frequency = np.bincount(ids.ravel(), minlength=len(p)) / draws
     tolerance = 5 * np.sqrt(p * (1 - p) / draws) + 1e-6
     assert np.all(np.abs(frequency - p) <= tolerance)
+    # a chi-square test over the words expected at least 20 times
+    expected = p * draws
+    common = expected >= 20
+    observed = np.bincount(ids.ravel(), minlength=len(p))
+    statistic = np.sum((observed[common] - expected[common]) ** 2 / expected[common])
+    assert scipy.stats.chi2.sf(statistic, common.sum() - 1) > 1e-4
 
 
 def test_huffman_codes_are_prefix_free_and_short(lee):
