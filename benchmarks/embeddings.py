@@ -9,6 +9,7 @@ accuracy (median over the repeats, seeds 1..repeats).
 
     python benchmarks/embeddings.py --results benchmarks/RESULTS.md
     python benchmarks/embeddings.py --intra-op-threads 1   # TensorFlow on one thread, as gensim
+    XLA_FLAGS=--xla_disable_hlo_passes=cpu-parallel-task-assigner python benchmarks/embeddings.py
 """
 
 import argparse
@@ -199,7 +200,8 @@ def markdown(args, results, command):
         "XLA compilation included), median over runs. Epoch: median wall time of the epochs "
         "after the first. ρ: Spearman on the in-vocabulary pairs, median (min..max) over runs; "
         "analogy: 3CosAdd accuracy on the in-vocabulary questions of `questions-words.txt`. "
-        f"gensim runs 1 worker thread; TensorFlow's intra-op threads: {intra_op_threads}.",
+        f"gensim runs 1 worker thread; TensorFlow's intra-op threads: {intra_op_threads}; "
+        f"XLA_FLAGS: {os.environ.get('XLA_FLAGS') or 'unset'}.",
         "",
         "| model | train time (s) | epoch (s) | wordsim353 ρ | simlex999 ρ | analogy accuracy |",
         "|---|---|---|---|---|---|",

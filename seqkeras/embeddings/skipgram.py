@@ -87,11 +87,16 @@ class SkipGram(EmbeddingTrainer):
 
     Each update is a handful of small gathers, products and scatters, too small to share
     between cores: TensorFlow's intra-op thread pool spends more on handing them over than it
-    saves. A process that trains word vectors runs about 1.4-2x faster per epoch with one
-    intra-op thread, set before TensorFlow runs its first op
+    saves. XLA splits each gather and scatter on a table of more than about a thousand rows
+    into two tasks (its CPU "parallel task assigner" counts the whole table as the work).
+    A process that trains word vectors runs about 1.4-2x faster per epoch with one intra-op
+    thread, set before TensorFlow runs its first op
     (`tf.config.threading.set_intra_op_parallelism_threads(1)`; the `tf.data` pipeline keeps
-    its own threads). The setting is process-wide, so `SkipGram` cannot make it for you: it
-    slows down models with large matmuls, such as the softmax objective.
+    its own threads), and about 1.2x faster with that XLA pass off
+    (`XLA_FLAGS=--xla_disable_hlo_passes=cpu-parallel-task-assigner`, read at the first
+    compilation). Both settings are process-wide, so `SkipGram` cannot make them for you: the
+    first slows down models with large matmuls, such as the softmax objective, and the second
+    did not speed up the recurrent layers.
 
     Args:
         vector_size: dimension of e_w.
