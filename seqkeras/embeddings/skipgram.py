@@ -96,7 +96,7 @@ class SkipGram(EmbeddingTrainer):
     (`XLA_FLAGS=--xla_disable_hlo_passes=cpu-parallel-task-assigner`, read at the first
     compilation). Both settings are process-wide, so `SkipGram` cannot make them for you: the
     first slows down models with large matmuls, such as the softmax objective, and the second
-    did not speed up the recurrent layers.
+    slowed the compiled recurrent layers a little (benchmarks/RESULTS.md).
 
     Args:
         vector_size: dimension of e_w.

@@ -103,12 +103,10 @@ def test_negative_samples_follow_the_noise_distribution(lee):
     frequency = np.bincount(ids.ravel(), minlength=len(p)) / draws
     tolerance = 5 * np.sqrt(p * (1 - p) / draws) + 1e-6
     assert np.all(np.abs(frequency - p) <= tolerance)
-    # a chi-square test over the words expected at least 20 times
     expected = p * draws
-    common = expected >= 20
+    assert expected.min() >= 5  # the chi-square test's condition
     observed = np.bincount(ids.ravel(), minlength=len(p))
-    statistic = np.sum((observed[common] - expected[common]) ** 2 / expected[common])
-    assert scipy.stats.chi2.sf(statistic, common.sum() - 1) > 1e-4
+    assert scipy.stats.chisquare(observed, expected).pvalue > 1e-4
 
 
 def test_huffman_codes_are_prefix_free_and_short(lee):
