@@ -44,7 +44,7 @@ def build_model(config, num_features, num_classes, max_frames, name="activity"):
 
     Args:
         config: an `ActivityTask` config (cell, peephole, units, num_layers, dropout,
-            learning_rate).
+            learning_rate, jit_compile).
         num_features: features per frame.
         num_classes: the number of activities.
         max_frames: the fixed number of frames T.
@@ -77,6 +77,7 @@ def build_model(config, num_features, num_classes, max_frames, name="activity"):
         options = {
             "return_sequences": index < config["num_layers"] - 1,
             "dropout": config["dropout"],
+            "jit_compile": config["jit_compile"],
             "name": f"rnn_{index}",
         }
         if config["cell"] == "gru":

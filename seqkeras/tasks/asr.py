@@ -46,7 +46,7 @@ def build_model(config, num_mel_bins, num_classes, max_frames, name="asr", decay
 
     Args:
         config: an `AsrTask` config (conv_filters, conv_layers, cell, peephole, units,
-            num_layers, learning_rate).
+            num_layers, learning_rate, jit_compile).
         num_mel_bins: features per frame.
         num_classes: the characters and the blank.
         max_frames: the fixed number of frames T.
@@ -71,12 +71,18 @@ def build_model(config, num_mel_bins, num_classes, max_frames, name="asr", decay
     hidden = layers.FrameMask(2**strides, name="frame_mask")([hidden, features])
     for index in range(config["num_layers"]):
         if config["cell"] == "gru":
-            recurrent = layers.GRU(config["units"], return_sequences=True, name=f"rnn_{index}")
+            recurrent = layers.GRU(
+                config["units"],
+                return_sequences=True,
+                jit_compile=config["jit_compile"],
+                name=f"rnn_{index}",
+            )
         else:
             recurrent = layers.LSTM(
                 config["units"],
                 peephole=config["peephole"],
                 return_sequences=True,
+                jit_compile=config["jit_compile"],
                 name=f"rnn_{index}",
             )
         hidden = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{index}")(hidden)

@@ -22,6 +22,13 @@ Examples: TypeAlias = Sequence[Any]
 KerasModel: TypeAlias = Any
 Dataset: TypeAlias = Any
 
+# Config keys every task has, merged into each subclass's `defaults` and `smoke_config`.
+# jit_compile: the training loop of the task's recurrent layers (`RecurrentLayer`). XLA
+# compiles the loop once per batch shape; a smoke run trains on most of its shapes once or
+# twice, so TensorFlow's loop finishes it sooner (benchmarks/RESULTS.md: 1.2-4x).
+SHARED_DEFAULTS: dict[str, Any] = {"jit_compile": "auto"}
+SHARED_SMOKE_CONFIG: dict[str, Any] = {"jit_compile": False}
+
 FILES = ("model.keras", "preprocessor.json", "config.json", "history.json")
 OWNED = (*FILES, "manifest.json", "backup")  # what `seqkeras train --overwrite` may replace
 
@@ -40,6 +47,11 @@ class Task:
         export_metadata()              -> bundle metadata; default the preprocessor's config
                                           and `pipeline`, the runtime pipeline's name
         predict(inputs)
+
+    Config keys every task has (`SHARED_DEFAULTS`):
+        jit_compile: `"auto"`, True or False, the `jit_compile` of the task's recurrent
+            layers: XLA's compiled training loop or TensorFlow's (see `RecurrentLayer`).
+            Smoke runs use False.
 
     Args:
         config: overrides of `defaults` (unknown keys are an error).
@@ -60,6 +72,11 @@ class Task:
     preprocessor_class: ClassVar[type[Preprocessor] | None] = None
     defaults: ClassVar[dict[str, Any]] = {}
     smoke_config: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.defaults = {**SHARED_DEFAULTS, **cls.defaults}
+        cls.smoke_config = {**SHARED_SMOKE_CONFIG, **cls.smoke_config}
 
     def __init__(
         self,

@@ -48,6 +48,7 @@ def build_captioner(
     embedding_dim=16,
     attention="bahdanau",
     attention_units=32,
+    jit_compile="auto",
     name="captioning",
 ):
     """Builds the teacher-forced captioning model: CNN encoder, attention decoder.
@@ -62,7 +63,7 @@ def build_captioner(
         filters: the first convolution's filters.
         cell, peephole: the decoder cell (`"lstm"`, with or without peepholes, or `"gru"`).
         units: the feature width and the decoder's width.
-        embedding_dim, attention, attention_units: as in `build_seq2seq`.
+        embedding_dim, attention, attention_units, jit_compile: as in `build_seq2seq`.
         name: the model's name.
 
     Returns:
@@ -93,6 +94,7 @@ def build_captioner(
         embedding_dim=embedding_dim,
         attention=attention,
         attention_units=attention_units,
+        jit_compile=jit_compile,
     )
     return keras.Model({"source": image, "target_in": target_in}, logits, name=name)
 
@@ -187,6 +189,7 @@ class CaptioningTask(Seq2SeqTask):
             embedding_dim=c["embedding_dim"],
             attention=c["attention"],
             attention_units=c["attention_units"],
+            jit_compile=c["jit_compile"],
             name=self.name,
         )
         return self.compile_model(model)

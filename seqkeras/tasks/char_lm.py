@@ -35,6 +35,7 @@ def recurrent_layer(config, index):
         "return_sequences": True,
         "return_state": True,
         "dropout": config["dropout"],
+        "jit_compile": config["jit_compile"],
         "name": f"rnn_{index}",
     }
     if config["cell"] == "lstm":

@@ -49,7 +49,8 @@ def network(config, num_tags, num_classes, length=None, name="dna"):
     Every layer keeps the mask, so the outputs at the real bases do not depend on padding.
 
     Args:
-        config: a `DnaTask` config (filters, kernel_size, units, depth, minimal).
+        config: a `DnaTask` config (filters, kernel_size, units, depth, minimal,
+            jit_compile).
         num_tags: the number of tags, `<pad>` included.
         num_classes: the number of sequence classes.
         length: the number of steps T, or None for any (training).
@@ -67,7 +68,11 @@ def network(config, num_tags, num_classes, length=None, name="dna"):
         )(hidden)
     for depth in range(config["depth"]):
         recurrent = layers.GRU(
-            config["units"], minimal=config["minimal"], return_sequences=True, name=f"gru_{depth}"
+            config["units"],
+            minimal=config["minimal"],
+            return_sequences=True,
+            jit_compile=config["jit_compile"],
+            name=f"gru_{depth}",
         )
         hidden = keras.layers.Bidirectional(recurrent, name=f"bidirectional_{depth}")(hidden)
     hidden = keras.layers.Dense(2 * config["units"], activation="relu", name="features")(hidden)

@@ -39,7 +39,7 @@ def build_model(config, vocab_size, num_tags, name="ner"):
 
     Args:
         config: a `NerTask` config (embedding_dim, units, peephole, bidirectional,
-            learning_rate).
+            learning_rate, jit_compile).
         vocab_size: the number of word ids.
         num_tags: the number of tags, `<pad>` included.
         name: the model's name.
@@ -49,7 +49,11 @@ def build_model(config, vocab_size, num_tags, name="ner"):
         vocab_size, config["embedding_dim"], mask_zero=True, name="embedding"
     )(tokens)
     recurrent = layers.LSTM(
-        config["units"], peephole=config["peephole"], return_sequences=True, name="lstm"
+        config["units"],
+        peephole=config["peephole"],
+        return_sequences=True,
+        jit_compile=config["jit_compile"],
+        name="lstm",
     )
     if config["bidirectional"]:
         recurrent = keras.layers.Bidirectional(recurrent, name="bidirectional")

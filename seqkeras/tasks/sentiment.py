@@ -42,7 +42,7 @@ def build_model(config, vocabulary, num_classes, length, name="sentiment"):
 
     Args:
         config: a `SentimentTask` config (model, embeddings, train_embeddings, embedding_dim,
-            units, peephole, learning_rate).
+            units, peephole, learning_rate, jit_compile).
         vocabulary: the input's `Vocabulary` (id i -> word), to look words up in
             pretrained vectors.
         num_classes: the number of classes.
@@ -72,7 +72,12 @@ def build_model(config, vocabulary, num_classes, length, name="sentiment"):
     if config["model"] == "average":
         summary = keras.layers.GlobalAveragePooling1D(name="average")(embedded)
     else:
-        summary = layers.LSTM(config["units"], peephole=config["peephole"], name="lstm")(embedded)
+        summary = layers.LSTM(
+            config["units"],
+            peephole=config["peephole"],
+            jit_compile=config["jit_compile"],
+            name="lstm",
+        )(embedded)
     probs = keras.layers.Dense(num_classes, activation="softmax", name="classes")(summary)
     model = keras.Model(tokens, probs, name=f"{name}_{config['model']}")
     model.compile(

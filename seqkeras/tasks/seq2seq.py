@@ -137,6 +137,7 @@ class Seq2SeqTask(Task):
             attention_units=c["attention_units"],
             encoder_layers=c["encoder_layers"],
             dropout=c["dropout"],
+            jit_compile=c["jit_compile"],
             name=self.name,
         )
         return self.compile_model(model)

@@ -45,6 +45,7 @@ def build_seq2seq(
     attention_units=64,
     encoder_layers=1,
     dropout=0.0,
+    jit_compile="auto",
     name="seq2seq",
 ):
     """Builds the teacher-forced training model.
@@ -62,6 +63,8 @@ def build_seq2seq(
             gives the attended values and the decoder's initial states.
         dropout: dropout rate (training only) on the embeddings, between encoder layers and
             on the attentional state h~<t>.
+        jit_compile: `"auto"`, True or False: the recurrent layers' training loop (see
+            `seqkeras.layers.LSTM`).
         name: the model's name.
 
     Returns:
@@ -84,7 +87,7 @@ def build_seq2seq(
     embedded = keras.layers.Embedding(
         source_vocab_size, embedding_dim, mask_zero=True, name="source_embedding"
     )(source)
-    for layer in _encoder_layers(cell, peephole, units, encoder_layers):
+    for layer in _encoder_layers(cell, peephole, units, encoder_layers, jit_compile):
         embedded = keras.layers.Dropout(dropout)(embedded) if dropout else embedded
         outputs = layer(embedded)
         embedded = outputs[0] if layer.name == "encoder" else outputs
@@ -106,19 +109,23 @@ def build_seq2seq(
         attention=attention,
         attention_units=attention_units,
         dropout=dropout,
+        jit_compile=jit_compile,
     )
     return keras.Model({"source": source, "target_in": target_in}, logits, name=name)
 
 
-def _encoder_layers(cell, peephole, units, count):
+def _encoder_layers(cell, peephole, units, count, jit_compile):
     """The bidirectional encoder stack, bottom first: "encoder_1" ... and the top "encoder"."""
     stack = [
         keras.layers.Bidirectional(
-            _recurrent(cell, peephole, units, return_sequences=True), name=f"encoder_{index}"
+            _recurrent(cell, peephole, units, return_sequences=True, jit_compile=jit_compile),
+            name=f"encoder_{index}",
         )
         for index in range(1, count)
     ]
-    top = _recurrent(cell, peephole, units, return_sequences=True, return_state=True)
+    top = _recurrent(
+        cell, peephole, units, return_sequences=True, return_state=True, jit_compile=jit_compile
+    )
     return [*stack, keras.layers.Bidirectional(top, name="encoder")]
 
 
@@ -152,6 +159,7 @@ def attention_decoder(
     attention,
     attention_units,
     dropout=0.0,
+    jit_compile="auto",
 ):
     """The teacher-forced attention decoder over encoder outputs (shared by the builders).
 
@@ -163,8 +171,8 @@ def attention_decoder(
         values: the encoder outputs a<t'> attended over, (batch, Tx, width).
         initial_state: the decoder's initial states, each (batch, decoder width).
         target_vocab_size: the output vocabulary size.
-        cell, peephole, embedding_dim, attention, attention_units, dropout: as in
-            `build_seq2seq` (dropout on the target embedding and on h~<t>).
+        cell, peephole, embedding_dim, attention, attention_units, dropout, jit_compile: as
+            in `build_seq2seq` (dropout on the target embedding and on h~<t>).
 
     Returns:
         The logits, (batch, Ty, target_vocab_size).
@@ -173,7 +181,9 @@ def attention_decoder(
     target_embedding = keras.layers.Embedding(
         target_vocab_size, embedding_dim, name="target_embedding"
     )
-    decoder = _recurrent(cell, peephole, width, return_sequences=True, name="decoder")
+    decoder = _recurrent(
+        cell, peephole, width, return_sequences=True, jit_compile=jit_compile, name="decoder"
+    )
     embedded = target_embedding(target_in)
     embedded = keras.layers.Dropout(dropout)(embedded) if dropout else embedded
     decoded = decoder(embedded, initial_state=initial_state)

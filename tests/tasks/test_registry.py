@@ -37,3 +37,17 @@ def test_untrained_task_and_bad_folders_raise(tmp_path):
         task.save(tmp_path / "x")
     with pytest.raises(SeqKerasError, match="not a saved task"):
         tasks.Task.load(tmp_path)
+
+
+@pytest.mark.parametrize("name", tasks.names())
+def test_the_config_chooses_the_training_loop_of_every_recurrent_layer(name):
+    from seqkeras.layers.recurrent_layer import RecurrentLayer
+
+    task_class = tasks.get(name)
+    assert task_class.defaults["jit_compile"] == "auto"
+    assert task_class.smoke_config["jit_compile"] is False
+    task = task_class({"jit_compile": True}, smoke=True)
+    task.preprocessor = task.build_preprocessor(task.data["train"])
+    model = task.build_model()
+    recurrent = [layer for layer in model._flatten_layers() if isinstance(layer, RecurrentLayer)]
+    assert recurrent and all(layer.jit_compile is True for layer in recurrent)
