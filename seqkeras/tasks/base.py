@@ -33,6 +33,14 @@ FILES = ("model.keras", "preprocessor.json", "config.json", "history.json")
 OWNED = (*FILES, "manifest.json", "backup")  # what `seqkeras train --overwrite` may replace
 
 
+def batch_count(dataset: Dataset) -> int:
+    """Batches in one pass of `dataset`, counted by a pass when tf.data cannot tell (with
+    length bucketing, training passes may differ by a few: an epoch is the first pass's count
+    of batches of the stream)."""
+    batches = int(dataset.cardinality())
+    return batches if batches >= 0 else sum(1 for _ in dataset)
+
+
 class Task:
     """Base class of the tasks: a fitted Preprocessor, a Functional model and their settings.
 
@@ -225,8 +233,8 @@ class Task:
             backups = backup_module.Backups(backup_dir, self.model)
             start = backups.restore()
             callbacks.insert(1, backup_module.BackupCallback(backups, backup_every))
-        validation = None if validation is None else self.to_dataset(validation)
-        steps = self._batches_per_epoch(train)
+        validation = None if validation is None else self._sized_dataset(validation)
+        steps = batch_count(self.to_dataset(train, training=True))
         completed = False
         try:
             if strategy is None:
@@ -281,12 +289,14 @@ class Task:
         epoch j is the j-th pass of `to_dataset` (each pass draws the next shuffle seeds)."""
         return self.to_dataset(train, training=True).repeat().skip(batches)
 
-    def _batches_per_epoch(self, train):
-        """Batches in the first pass (with bucketing, later passes may differ by a few: an
-        epoch is this many batches of the stream)."""
-        dataset = self.to_dataset(train, training=True)
-        batches = int(dataset.cardinality())
-        return batches if batches >= 0 else sum(1 for _ in dataset)
+    def _sized_dataset(self, examples):
+        """`to_dataset(examples)` with its number of batches declared: over a dataset of
+        unknown length (length-bucketed), Keras warns "Your input ran out of data" at the
+        end of every pass."""
+        import tensorflow as tf
+
+        dataset = self.to_dataset(examples)
+        return dataset.apply(tf.data.experimental.assert_cardinality(batch_count(dataset)))
 
     def _fit_keras(self, train, validation, epochs, start, steps, callbacks, verbose):
         """`model.fit` on the stream from `start` = (epoch, step); a mid-epoch start runs the
@@ -341,7 +351,7 @@ class Task:
         self._check_trained()
         if examples is None:
             examples = self.data["validation"]
-        results = self.model.evaluate(self.to_dataset(examples), verbose=0, return_dict=True)
+        results = self.model.evaluate(self._sized_dataset(examples), verbose=0, return_dict=True)
         return {key: float(value) for key, value in results.items()}
 
     def save(self, directory: str | os.PathLike[str]) -> pathlib.Path:

@@ -258,7 +258,9 @@ class Seq2SeqTask(Task):
             raise SeqKerasError(f"{self.name}: evaluate got no examples.")
         sources, references = zip(*group_references(examples))
         predictions = self.predict(list(sources), beam_width, alpha)
-        loss = self.model.evaluate(self.to_dataset(examples), verbose=0, return_dict=True)["loss"]
+        loss = self.model.evaluate(self._sized_dataset(examples), verbose=0, return_dict=True)[
+            "loss"
+        ]
         return {**self.scores(list(references), predictions), "loss": float(loss)}
 
     def error_analysis(self, examples=None, beam_width=None, alpha=None):

@@ -1,5 +1,7 @@
 """Task.fit under tf.distribute strategies, backups, the NaN guard and the task manifest."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -115,3 +117,17 @@ def test_localhost_tf_configs_name_one_chief_and_distinct_workers(monkeypatch):
     assert strategies.cluster() == ("worker", 0, 3) and not strategies.is_chief()
     monkeypatch.setenv("TF_CONFIG", json.dumps(configs[0]))
     assert strategies.is_chief()
+
+
+def test_length_bucketed_validation_does_not_warn_that_the_input_ran_out():
+    """Keras warns "Your input ran out of data" after a pass over a dataset of unknown length;
+    the task declares how many batches its (length-bucketed) validation data has."""
+    task = tasks.get("ner")(smoke=True)
+    train, validation = small(task, 2)
+    task.preprocessor = task.build_preprocessor(train)
+    assert int(task.to_dataset(validation).cardinality()) < 0  # unknown to tf.data
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = task.fit(train, validation, 1, 0)
+    assert not [w for w in caught if "ran out of data" in str(w.message)]
+    assert np.isfinite(history["val_loss"][-1])
