@@ -40,12 +40,9 @@ def recurrent_layers(model):
 
 
 def task_model(name, jit_compile):
-    task = tasks.get(name)(smoke=False)
+    task = tasks.get(name)({"jit_compile": jit_compile}, smoke=False)
     task.preprocessor = task.build_preprocessor(task.data["train"])
-    model = task.build_model()
-    for layer in recurrent_layers(model):
-        layer.jit_compile = jit_compile
-    return task, model
+    return task, task.build_model()
 
 
 def seconds_per_batch(model, batches):
