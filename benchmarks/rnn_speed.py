@@ -8,10 +8,10 @@ round after round, and each figure is the median over the rounds, so a machine t
 during the run slows all of them alike.
 
 The seqkeras layers train as `jit_compile="auto"` (the default) chooses: the LSTM and the full
-GRU in the XLA-compiled loop (the GRU's steps on the batch's two halves), the minimal GRU and
-SimpleRNN in TensorFlow's while loop; the rows "lever: ...(jit_compile=...)" train the same
-layers in the other loop, and "lever: seqkeras GRU, compiled, whole batch per step" without
-the halves.
+GRU in the XLA-compiled loop (the GRU's steps on the batch's two halves), the minimal GRU in
+TensorFlow's while loop and SimpleRNN in TensorFlow's loop unrolled (50 known steps); the
+rows "lever: ...(jit_compile=...)" train the same layers in the other loop (False: TensorFlow's
+while loop), and "lever: seqkeras GRU, compiled, whole batch per step" without the halves.
 Levers tried on the seqkeras LSTM (rows "lever: ..."), kept in the table whether they win or
 lose: the whole train step under XLA (`jit_compile=True`), one matmul per step on [x<t>, a<t-1>]
 against the stacked [W; U], TensorFlow's fused LSTM kernel (`BlockLSTMV2`, one op for the whole
@@ -126,6 +126,9 @@ CONTENDERS = {
     "lever: seqkeras SimpleRNN(jit_compile=True)": lambda: layers.SimpleRNN(
         UNITS, jit_compile=True
     ),
+    "lever: seqkeras SimpleRNN(jit_compile=False)": lambda: layers.SimpleRNN(
+        UNITS, jit_compile=False
+    ),
     "lever: seqkeras LSTM, one matmul on [x, a]": lambda: RecurrentLayer(
         StackedMatmulLSTMCell(UNITS), jit_compile=False
     ),
@@ -149,6 +152,7 @@ RATIOS = [
     ("seqkeras GRU", "lever: seqkeras GRU, compiled, whole batch per step"),
     ("lever: seqkeras GRU(minimal=True, jit_compile=True)", "seqkeras GRU(minimal=True)"),
     ("lever: seqkeras SimpleRNN(jit_compile=True)", "seqkeras SimpleRNN"),
+    ("lever: seqkeras SimpleRNN(jit_compile=False)", "seqkeras SimpleRNN"),
     ("lever: seqkeras LSTM, one matmul on [x, a]", "lever: seqkeras LSTM(jit_compile=False)"),
     ("lever: seqkeras LSTM, fused BlockLSTMV2 kernel", "lever: seqkeras LSTM(jit_compile=False)"),
     ("lever: seqkeras LSTM(unroll=True)", "lever: seqkeras LSTM(jit_compile=False)"),

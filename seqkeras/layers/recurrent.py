@@ -105,6 +105,9 @@ class RecurrentCell(DropoutRNNCell, keras.layers.Layer):
     # small matmul on one core; TensorFlow's loop pays per op but uses both, and wins for
     # cells with few ops per step.
     compiled_loop_by_default = False
+    # Whether jit_compile="auto" trains this cell in TensorFlow's loop unrolled, over at most
+    # `MAX_UNROLLED_TRAINING_STEPS` known steps: where benchmarks/RESULTS.md measures that faster.
+    unrolled_training_by_default = False
     # Whether `compiled_loop` runs each step on the two halves of the batch: two independent
     # chains of matmuls, which XLA runs on two cores at once.
     compiled_step_in_halves = False

@@ -14,6 +14,11 @@ from seqkeras.errors import SeqKerasError
 from seqkeras.layers._types import Config, Identifier, Shape, Tensor
 from seqkeras.layers.recurrent import RecurrentCell
 
+# The longest known sequence `jit_compile="auto"` unrolls for training (cells with
+# `unrolled_training_by_default`): the SimpleRNN trained 1.12-1.27x faster unrolled over 50
+# steps, 1.03-1.05x over 100 and 200, where tracing takes seconds (benchmarks/RESULTS.md).
+MAX_UNROLLED_TRAINING_STEPS = 64
+
 
 class RecurrentLayer(keras.layers.RNN):
     """Base class of the seqkeras sequence layers: `keras.layers.RNN` whose loop runs a step
@@ -29,8 +34,9 @@ class RecurrentLayer(keras.layers.RNN):
     than sigmoid, tanh, relu or linear); `False` trains in TensorFlow's loop; `"auto"`
     (default) uses the compiled loop where it can run and is the faster one
     (`trains_compiled`: the LSTM and the full GRU in float32, unless TensorFlow has one
-    intra-op thread and several inter-op threads). Inference always runs TensorFlow's loop,
-    which is what the exports trace.
+    intra-op thread and several inter-op threads), and unrolls TensorFlow's loop where that
+    is faster (`unrolls_training`: the SimpleRNN over a short sequence). Inference always runs
+    TensorFlow's loop as `unroll` says, which is what the exports trace.
 
     `accepts_projected_inputs` declares that `inner_loop` can run over x<t>·W + b computed for
     the whole sequence beforehand (`inputs_projected=True`), as the TFLite export does.
@@ -104,8 +110,11 @@ class RecurrentLayer(keras.layers.RNN):
                     f"{self.name}: jit_compile=True cannot train with {blocker}; pass "
                     "jit_compile='auto' to train in TensorFlow's loop instead."
                 )
+        unroll = self.unroll or (
+            training and not inputs_projected and self.unrolls_training(sequences)
+        )
         go_backwards = self.go_backwards
-        if go_backwards and self.unroll:
+        if go_backwards and unroll:
             # Keras's unrolled loop zeroes masked outputs (zero_output_for_mask, which
             # Bidirectional sets) by the mask in input order while its outputs are in reading
             # order: valid steps get zeroed. Reading the reversed sequence forwards is the same
@@ -119,7 +128,7 @@ class RecurrentLayer(keras.layers.RNN):
             list(initial_state),
             go_backwards=go_backwards,
             mask=mask,
-            unroll=self.unroll,
+            unroll=unroll,
             input_length=sequences.shape[1],
             zero_output_for_mask=self.zero_output_for_mask,
             return_all_outputs=self.return_sequences,
@@ -141,6 +150,18 @@ class RecurrentLayer(keras.layers.RNN):
         from seqkeras.layers.compiled_loop import threads_favour_tensorflows_loop
 
         return not threads_favour_tensorflows_loop()
+
+    def unrolls_training(self, sequences: Tensor) -> bool:
+        """Whether `jit_compile="auto"` trains in TensorFlow's loop unrolled: for a cell
+        measured faster that way (`RecurrentCell.unrolled_training_by_default`), over a known
+        number of steps up to `MAX_UNROLLED_TRAINING_STEPS`."""
+        steps = sequences.shape[1]
+        return (
+            self.jit_compile == "auto"
+            and self.cell.unrolled_training_by_default
+            and steps is not None
+            and steps <= MAX_UNROLLED_TRAINING_STEPS
+        )
 
     def compiled_loop_blocker(self) -> str | None:
         """Why this layer cannot train in the compiled loop, or None when it can."""

@@ -49,6 +49,8 @@ class SimpleRNNCell(RecurrentCell):
     (1, 3)
     """
 
+    unrolled_training_by_default = True
+
     def __init__(self, units: int, activation: Identifier = "tanh", **kwargs: Any) -> None:
         super().__init__(units, activation=activation, **kwargs)
         self.state_size = self.units

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from seqkeras import layers
 from seqkeras.errors import SeqKerasError
-from seqkeras.layers.recurrent_layer import RecurrentLayer
+from seqkeras.layers.recurrent_layer import MAX_UNROLLED_TRAINING_STEPS, RecurrentLayer
 
 CELLS = {
     "lstm": lambda **kw: layers.LSTM(5, **kw),
@@ -187,6 +187,54 @@ def test_auto_keeps_tensorflows_loop_for_one_intra_op_thread_and_several_inter_o
     assert [layer.name for layer in compiled] == (
         ["auto", "required"] if compiles else ["required"]
     )
+
+
+@pytest.mark.parametrize(
+    "make, steps, unrolls",
+    [
+        (lambda: layers.SimpleRNN(3), 4, True),
+        (lambda: layers.SimpleRNN(3), MAX_UNROLLED_TRAINING_STEPS, True),
+        (lambda: layers.SimpleRNN(3), MAX_UNROLLED_TRAINING_STEPS + 1, False),
+        (lambda: layers.SimpleRNN(3), None, False),
+        (lambda: layers.SimpleRNN(3, jit_compile=False), 4, False),
+        (lambda: layers.GRU(3, minimal=True), 4, False),
+        (lambda: layers.LSTM(3, jit_compile=False), 4, False),
+    ],
+)
+def test_auto_unrolls_the_simple_rnns_training_over_short_known_lengths(make, steps, unrolls):
+    assert make().unrolls_training(keras.KerasTensor((2, steps, 3))) is unrolls
+
+
+def test_the_unrolled_training_loop_equals_tensorflows_loop_behind_a_mask():
+    rng = np.random.default_rng(2)
+    x = tf.constant(rng.normal(size=(4, 6, 3)).astype("float32"))
+    mask = tf.constant(np.arange(6) < np.array([[6], [4], [2], [5]]))
+    auto, loop = (
+        keras.layers.Bidirectional(
+            layers.SimpleRNN(5, return_sequences=True, jit_compile=jit_compile)
+        )
+        for jit_compile in ("auto", False)
+    )
+    auto.build(x.shape)
+    loop.build(x.shape)
+    loop.set_weights(auto.get_weights())
+
+    def run(layer):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, mask=mask, training=True)
+            loss = tf.reduce_sum(y * tf.cos(3.0 * y))
+        return y, tape.gradient(loss, [x, *layer.trainable_variables])
+
+    def loops(layer):
+        graph = tf.function(lambda: run(layer)).get_concrete_function().graph
+        return [op for op in graph.get_operations() if op.type in ("While", "StatelessWhile")]
+
+    assert not loops(auto) and loops(loop)
+    (ours, our_gradients), (theirs, their_gradients) = run(auto), run(loop)
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)
+    for a, b in zip(our_gradients, their_gradients):
+        np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_auto_falls_back_to_tensorflows_loop_where_the_compiled_one_cannot_run():
