@@ -25,7 +25,7 @@ Dataset: TypeAlias = Any
 # Config keys every task has, merged into each subclass's `defaults` and `smoke_config`.
 # jit_compile: the training loop of the task's recurrent layers (`RecurrentLayer`). XLA
 # compiles the loop once per batch shape; a smoke run trains on most of its shapes once or
-# twice, so TensorFlow's loop finishes it sooner (benchmarks/RESULTS.md: 1.2-4x).
+# twice, so TensorFlow's loop finishes it sooner (benchmarks/RESULTS.md: 1.0-7.6x).
 SHARED_DEFAULTS: dict[str, Any] = {"jit_compile": "auto"}
 SHARED_SMOKE_CONFIG: dict[str, Any] = {"jit_compile": False}
 

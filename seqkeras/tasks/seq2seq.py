@@ -258,10 +258,8 @@ class Seq2SeqTask(Task):
             raise SeqKerasError(f"{self.name}: evaluate got no examples.")
         sources, references = zip(*group_references(examples))
         predictions = self.predict(list(sources), beam_width, alpha)
-        loss = self.model.evaluate(self._sized_dataset(examples), verbose=0, return_dict=True)[
-            "loss"
-        ]
-        return {**self.scores(list(references), predictions), "loss": float(loss)}
+        losses = self.model.evaluate(self._sized_dataset(examples), verbose=0, return_dict=True)
+        return {**self.scores(list(references), predictions), "loss": float(losses["loss"])}
 
     def error_analysis(self, examples=None, beam_width=None, alpha=None):
         """The course's error analysis: is each error the beam search's fault or the model's?
