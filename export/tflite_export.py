@@ -2,10 +2,12 @@
 
 Routes (measured in benchmarks/RESULTS.md, "Export latency"):
 
-- `"while"`: a WHILE loop over the steps. Needs a fixed batch size (with a free one, keras's
-  TensorList ops become Flex ops); any sequence length. XNNPACK runs the loop body. A seqkeras
-  layer's x<t>·W + b is computed for all steps before the loop (one matmul); a masked loop
-  stops after the last step some row keeps (padding costs no steps).
+- `"while"`: a WHILE loop over the steps; any batch size and sequence length. The loop writes
+  each step's output into the output sequence in place (`tflite_loop`; Keras's TensorArray
+  would be Flex ops with a free batch size, and copies of the sequence at every step with a
+  fixed one). XNNPACK runs the loop body. A seqkeras layer's x<t>·W + b is computed for all
+  steps before the loop (one matmul); a masked loop stops after the last step some row keeps
+  (padding costs no steps).
 - `"unroll"`: straight-line ops, one copy of the step per time step. Needs a fixed sequence
   length; the file grows with it. Fastest for 1-2 steps (a decoder step), slower than WHILE
   from 4 steps on. The only route the int8 quantizer handles (it crashes on WHILE loops).
@@ -22,9 +24,10 @@ Routes (measured in benchmarks/RESULTS.md, "Export latency"):
 `"auto"` (the default) unrolls loops of at most `AUTO_UNROLL_MAX_STEPS` steps and all loops
 for int8, and takes WHILE otherwise.
 
-The batch size `"auto"` (the default) leaves the batch dimension free when no loop takes WHILE
-or the fused kernel (a decoder step, a model without recurrent layers: LiteRT resizes it to
-any batch), and fixes it at 1 otherwise.
+The batch size `"auto"` (the default) leaves the batch dimension free (LiteRT resizes it to
+any batch), except on the `"fused"` route: the fused kernel's state tensors need a fixed batch
+size (a free one leaves every LSTM to WHILE), so it is 1 there.
+A WHILE loop fixed at batch 1 runs a batch-1 call about 4% faster than a free one.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from seqkeras.runtime.specs import feed
 from ._types import KerasModel, ModelInputs, OperatorCounts, PathLike
 from .recurrence import describe
 from .tflite_fused import fusable, fused_call, patch_fused_lstms
+from .tflite_loop import outputs_written_in_place
 from .tflite_operators import check_builtin_only, tflite_operators
 from .trace import check_model, replaced_loops, serving_function, signature
 from .verify import DEFAULT_ATOL, check_artifact
@@ -98,9 +102,8 @@ def to_tflite(
             `representative_data`, float inputs and outputs).
         representative_data: for `"int8"`: model inputs (an array, a list or a dict of arrays,
             samples along dimension 0), typical of real data; the first 200 samples are used.
-        batch_size: the fixed batch size of the file (WHILE loops need one), None for a free
-            batch size (models whose loops are all unrolled), or `"auto"` (free if it can be,
-            else 1).
+        batch_size: the fixed batch size of the file, None for a free one, or `"auto"`: free,
+            except 1 for the `"fused"` route (the fused kernel's state needs a fixed batch).
         sequence_length: fixes dimension 1 of the inputs that leave it free. Required by the
             `"unroll"` route and by `"int8"`.
         route: how recurrent loops are exported: `"auto"`, `"while"`, `"unroll"` or
@@ -167,11 +170,8 @@ def convert_tflite(
             )
         route = "unroll"
     if batch_size == "auto":
-        traced = _trace(model, None, sequence_length, route, quantize)
-        if any(taken != "unroll" for taken in traced.layer_routes.values()):
-            traced = _trace(model, 1, sequence_length, route, quantize)
-    else:
-        traced = _trace(model, batch_size, sequence_length, route, quantize)
+        batch_size = 1 if route == "fused" else None
+    traced = _trace(model, batch_size, sequence_length, route, quantize)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([traced.concrete], tf.Module())
     converter.target_spec.supported_ops = [
         tf.lite.OpsSet.TFLITE_BUILTINS,
@@ -250,7 +250,7 @@ def _trace(model, batch_size, sequence_length, route, quantize):
         return inner_loop
 
     function = serving_function(model, inputs, outputs)
-    with replaced_loops(model, make_loop, unroll=False):
+    with replaced_loops(model, make_loop, unroll=False), outputs_written_in_place():
         traced.concrete = function.get_concrete_function()
     return traced
 

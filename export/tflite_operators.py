@@ -74,6 +74,5 @@ def check_builtin_only(content, keras_model):
     listing = "; ".join(f"{op} (layer {', '.join(sorted(ls))})" for op, ls in sorted(found.items()))
     raise ExportError(
         f"to_tflite: model {keras_model.name!r} needs operators that are not TFLite builtins: "
-        f"{listing}. Recurrent layers need a fixed batch_size (e.g. 1); other TensorFlow ops "
-        "have no builtin TFLite kernel."
+        f"{listing}: TensorFlow ops without a builtin TFLite kernel."
     )

@@ -67,19 +67,28 @@ def test_auto_route_unrolls_single_steps_and_loops_over_sequences(models):
     assert encoder.operators["WHILE"] == 3
 
 
-def test_auto_batch_size_is_free_without_loops_and_one_with_them(models, tmp_path):
-    assert convert_tflite(models("stacked")).batch_size == 1
-    model = models("step")
-    path = export.to_tflite(model, tmp_path / "step.tflite")
+def test_auto_batch_size_is_free_except_on_the_fused_route(models):
+    assert convert_tflite(models("stacked")).batch_size is None
+    assert convert_tflite(models("step")).batch_size is None
+    fused = convert_tflite(models("keras_lstm"), route="fused")
+    assert fused.batch_size == 1 and set(fused.layer_routes.values()) == {"fused"}
+
+
+@pytest.mark.parametrize("case", ["stacked", "step", "masked"])
+def test_a_free_batch_size_matches_keras_at_every_batch_size(case, models, tmp_path):
+    model = models(case)
+    path = export.to_tflite(model, tmp_path / "free.tflite", batch_size=None)
     loaded = runtime.load_artifact(path)
     assert loaded.batch_size is None
     inputs = sample_inputs(model, batch=7)
-    for size in (7, 3, 7):  # one interpreter, resized between calls
-        part = {name: array[:size] for name, array in inputs.items()}
+    for size in (7, 1, 3, 7):  # one interpreter, resized between calls
+        part = keras.tree.map_structure(lambda array, size=size: array[:size], inputs)
         assert parity(model, path, part) <= TOLERANCE
         fresh = runtime.load_artifact(path).predict(part)
-        for name, value in loaded.predict(part).items():
-            np.testing.assert_array_equal(value, fresh[name])
+        for value, expected in zip(
+            keras.tree.flatten(loaded.predict(part)), keras.tree.flatten(fresh)
+        ):
+            np.testing.assert_array_equal(value, expected)
 
 
 def test_unrolled_route_has_no_loop_and_matches_keras(models, tmp_path):
@@ -104,7 +113,7 @@ TRIMMED_LAYERS = {
 
 
 @pytest.mark.parametrize("layer", TRIMMED_LAYERS)
-@pytest.mark.parametrize("batch_size", [1, 4])
+@pytest.mark.parametrize("batch_size", [1, 4, None])
 def test_while_route_skips_the_steps_masked_in_every_row_with_keras_results(
     layer, batch_size, tmp_path
 ):
@@ -219,12 +228,6 @@ def test_fused_kernel_with_int8_weights(tmp_path):
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in export.tflite_operators(path)
     x = np.random.default_rng(0).normal(size=(4, STEPS, 16)).astype("float32")
     assert parity(model, path, x) <= 5e-2
-
-
-def test_dynamic_batch_size_names_the_layer_that_needs_flex_ops(models, tmp_path):
-    with pytest.raises(ExportError, match=r"FlexTensorList\w+ \(layer lstm"):
-        export.to_tflite(models("lstm"), tmp_path / "dynamic.tflite", batch_size=None)
-    assert not list(tmp_path.iterdir())
 
 
 def test_non_builtin_tensorflow_op_is_reported_with_its_layer(tmp_path):
