@@ -131,6 +131,9 @@ def artifacts(model, folder, representative, is_step):
         ),
     }
     if not is_step:  # the step's LSTMs start from input states: nothing to fuse
+        paths["LiteRT WHILE, batch fixed at 1"] = export.to_tflite(
+            model, f"{folder}/{name}_while_batch1.tflite", route="while", batch_size=1
+        )
         paths["LiteRT fused"] = export.to_tflite(
             model, f"{folder}/{name}_fused.tflite", route="fused"
         )
