@@ -16,7 +16,8 @@ class Model:
     """An exported graph behind one engine (ONNX Runtime or LiteRT).
 
     `inputs` and `outputs` describe the graph with a free batch dimension; an artifact built
-    for a fixed batch size (a TFLite file) runs larger batches in chunks of that size.
+    for a fixed batch size (a TFLite file of the fused route, or exported with `batch_size=1`)
+    runs larger batches in chunks of that size.
 
     Args:
         name: the graph's name (in error messages and in a bundle, e.g. `"encoder"`).
