@@ -17,7 +17,9 @@ Calls it does not cover (unrolled loops, constants, time-major or nested inputs)
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -89,39 +91,41 @@ def rnn(
     return last_output, outputs, states
 
 
-@contextlib.contextmanager
-def outputs_written_in_place() -> Iterator[None]:
-    """Within the block, recurrent layers trace `rnn` above instead of Keras's loop where it
-    applies (not unrolled, one input tensor, no constants, batch-major)."""
-    keras_rnn = backend.rnn
+class _Installation:
+    """`_loop` in place of Keras's `backend.rnn` while a thread is in `outputs_written_in_place`:
+    how many blocks are open in all threads and in each one, and Keras's function meanwhile."""
 
-    def loop(
-        step_function,
-        inputs,
-        initial_states,
-        go_backwards=False,
-        mask=None,
-        constants=None,
-        unroll=False,
-        input_length=None,
-        time_major=False,
-        zero_output_for_mask=False,
-        return_all_outputs=True,
-    ):
-        if unroll or constants or time_major or keras.tree.is_nested(inputs):
-            return keras_rnn(
-                step_function,
-                inputs,
-                initial_states,
-                go_backwards=go_backwards,
-                mask=mask,
-                constants=constants,
-                unroll=unroll,
-                input_length=input_length,
-                time_major=time_major,
-                zero_output_for_mask=zero_output_for_mask,
-                return_all_outputs=return_all_outputs,
-            )
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.open_blocks = 0
+        self.keras_rnn: Callable[..., Any] = backend.rnn
+        self.per_thread = threading.local()
+
+    def depth(self) -> int:
+        """Blocks open in the calling thread."""
+        return getattr(self.per_thread, "depth", 0)
+
+
+_installation = _Installation()
+
+
+def _loop(
+    step_function,
+    inputs,
+    initial_states,
+    go_backwards=False,
+    mask=None,
+    constants=None,
+    unroll=False,
+    input_length=None,
+    time_major=False,
+    zero_output_for_mask=False,
+    return_all_outputs=True,
+):
+    """`keras.src.backend.rnn` while installed: `rnn` above for the calls it covers in a thread
+    inside `outputs_written_in_place`, Keras's loop for the rest."""
+    covered = not (unroll or constants or time_major or keras.tree.is_nested(inputs))
+    if _installation.depth() and covered:
         return rnn(
             step_function,
             inputs,
@@ -131,9 +135,40 @@ def outputs_written_in_place() -> Iterator[None]:
             zero_output_for_mask,
             return_all_outputs,
         )
+    return _installation.keras_rnn(
+        step_function,
+        inputs,
+        initial_states,
+        go_backwards=go_backwards,
+        mask=mask,
+        constants=constants,
+        unroll=unroll,
+        input_length=input_length,
+        time_major=time_major,
+        zero_output_for_mask=zero_output_for_mask,
+        return_all_outputs=return_all_outputs,
+    )
 
-    backend.rnn = loop
+
+@contextlib.contextmanager
+def outputs_written_in_place() -> Iterator[None]:
+    """Within the block, recurrent layers called in this thread trace `rnn` above instead of
+    Keras's loop where it applies (not unrolled, one input tensor, no constants, batch-major).
+
+    Other threads keep Keras's loop (and its gradient: DYNAMIC_UPDATE_SLICE's op has none in
+    TensorFlow), and Keras's function is back once the last block in any thread has closed.
+    """
+    with _installation.lock:
+        if not _installation.open_blocks:
+            _installation.keras_rnn = backend.rnn
+            backend.rnn = _loop
+        _installation.open_blocks += 1
+    _installation.per_thread.depth = _installation.depth() + 1
     try:
         yield
     finally:
-        backend.rnn = keras_rnn
+        _installation.per_thread.depth -= 1
+        with _installation.lock:
+            _installation.open_blocks -= 1
+            if not _installation.open_blocks:
+                backend.rnn = _installation.keras_rnn

@@ -1,5 +1,7 @@
 """export.tflite_loop: Keras's loop with the outputs written in place, against Keras's own."""
 
+import threading
+
 import keras
 import numpy as np
 import pytest
@@ -100,3 +102,35 @@ def test_keras_loop_is_back_after_the_block_even_on_error():
         assert compat.backend.rnn is not keras_rnn
         raise RuntimeError
     assert compat.backend.rnn is keras_rnn
+
+
+def traced_operations(layer, inputs):
+    """The op types of the layer's traced graph, its loop bodies' included."""
+    graph = tf.function(layer).get_concrete_function(inputs).graph.as_graph_def()
+    nodes = [*graph.node, *(n for f in graph.library.function for n in f.node_def)]
+    return {node.op for node in nodes}
+
+
+def test_only_the_exporting_thread_traces_the_loop_until_the_last_block_closes():
+    layer = layers.LSTM(UNITS, return_sequences=True)
+    inputs = tf.TensorSpec((2, 6, FEATURES), tf.float32)
+    entered, leave = threading.Event(), threading.Event()
+
+    def export_in_a_thread():
+        with tflite_loop.outputs_written_in_place():
+            found["exporting thread"] = traced_operations(layer, inputs)
+            entered.set()
+            leave.wait(60)
+
+    found = {}
+    worker = threading.Thread(target=export_in_a_thread)
+    worker.start()
+    assert entered.wait(60)
+    with tflite_loop.outputs_written_in_place():
+        found["nested block"] = traced_operations(layer, inputs)
+    found["another thread"] = traced_operations(layer, inputs)  # the worker's block is open
+    leave.set()
+    worker.join(60)
+    assert compat.backend.rnn is not tflite_loop._loop
+    assert "XlaDynamicUpdateSlice" in found["exporting thread"] & found["nested block"]
+    assert "XlaDynamicUpdateSlice" not in found["another thread"]
