@@ -7,8 +7,8 @@ write becomes a SLICE of the steps before, a SLICE of the steps after and a CONC
 copy of the whole sequence at every step, through tensors resized at every step, none of
 which XNNPACK takes. Here the sequence is a loop variable that a DYNAMIC_UPDATE_SLICE updates
 at row t (benchmarks/RESULTS.md, "Export latency": a 256-unit LSTM returning its 50-step
-sequence, batch 1, LiteRT, 1.41 ms with the TensorArray against 0.98 ms for the same layer
-returning its last output only).
+sequence, batch 1, LiteRT, 1.41 ms with the TensorArray, 1.08 ms written in place, 0.98 ms
+for the same layer returning its last output only).
 
 `outputs_written_in_place()` swaps this loop in for Keras's while the TFLite graph is traced.
 Calls it does not cover (unrolled loops, constants, time-major or nested inputs) go to Keras's.
